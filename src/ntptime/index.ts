@@ -1,0 +1,186 @@
+// ntptime: the seed's `ntptime.settime()`, an SNTP client (RFC 4330) over the platform's
+// UDP, with Promises. IO is handed in (createNtp(deps)), so tests run it on a fake
+// network, a fake clock and fake timers. The clock is set with deps.setClock (Espruino's
+// setTime, which keeps timers valid), never with Wifi.setSNTP.
+
+import type { CodedError, UdpOptions, UdpSocket } from "../platform/types";
+import { clockOffset, encodeRequest, readReply, roundTripDelay } from "./packet";
+
+export interface NtpDeps {
+  openUdp(opts: UdpOptions): Promise<UdpSocket>;
+  /** Wall clock, ms since 1970. */
+  now(): number;
+  setClock(ms: number): void;
+  /** IPv4 addresses of a name or of an address literal; rejects with an EAI_* coded
+   *  error (socket.getaddrinfo). */
+  resolve(host: string): Promise<string[]>;
+  /** NTP servers learned from DHCP (option 42), asked before `host`. */
+  dhcpServers(): string[];
+  random(n: number): Uint8Array;
+  /** Firmware build time (ms since 1970): a server time before it is refused. */
+  buildTimeMs: number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+export interface Ntp {
+  /** Server name(s) or IPv4 address(es), asked in order after DHCP's. Default "pool.ntp.org". */
+  host: string | string[];
+  /** Seconds to wait for each server's reply (as MicroPython's ntptime.timeout). Default 1. */
+  timeout: number;
+  /** Called with the offset (ms) each time settime() steps the clock. */
+  onstep: ((offsetMs: number) => void) | null;
+  /** Sets the clock from the first server that answers well; resolves to the new time (ms). */
+  settime(): Promise<number>;
+  /** The server's time now (ms since 1970); sets nothing. */
+  time(): Promise<number>;
+  /** settime() every `intervalSeconds` (default 3600, at least 60); the first one at once
+   *  unless already synced. Failures are retried at the next interval. */
+  start(intervalSeconds?: number): void;
+  stop(): void;
+  /** True once settime() has succeeded. */
+  synced(): boolean;
+}
+
+/** An Error with `.code`; Kiss-o'-Death errors (EKOD) also carry `.kiss`. */
+function fail(code: string, message: string, kiss?: string): CodedError & { kiss?: string } {
+  return Object.assign(new Error(message), { code: code, kiss: kiss });
+}
+
+/** The error for a server that sent (or earlier sent) a Kiss-o'-Death. */
+const kissOfDeath = (kiss: string) => fail("EKOD", "kiss-o'-death " + kiss, kiss);
+
+export function createNtp(deps: NtpDeps): Ntp {
+  // Addresses that sent a Kiss-o'-Death: not asked before `until` (local clock, ms;
+  // Infinity for DENY and RSTR); `wait` is the RATE back-off: 64 s, doubled on each RATE.
+  // (A clock step does not move `until`: after the first step from 1970 a RATE back-off
+  // ends early, which costs the server one extra request.)
+  const kissed: { [address: string]: { kiss?: string; until?: number; wait?: number } } = {};
+  let isSynced = false;
+  let timer: unknown;
+  let generation = 0;
+  const cancel = (id: unknown) => {
+    if (id !== undefined) deps.clearTimeout(id);
+  };
+
+  // One request to one address. Resolves to the clock offset (ms); rejects with
+  // ETIMEDOUT, EKOD or EBADTIME. Bad replies are ignored until the timeout. The socket
+  // is closed and the timer cleared on every path.
+  function ask(address: string): Promise<number> {
+    const pivot = Math.max(deps.buildTimeMs, deps.now());
+    return deps.openUdp({}).then(
+      (sock) =>
+        new Promise<number>((resolve, reject) => {
+          const nonce = deps.random(8);
+          const finish = (e: CodedError | 0, offset?: number) => {
+            cancel(id);
+            sock.onmessage = null;
+            sock.close();
+            e ? reject(e) : resolve(offset as number);
+          };
+          const id = deps.setTimeout(() => finish(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
+          sock.onmessage = (data, from, port) => {
+            const t4 = deps.now();
+            const r = from == address && port == 123 ? readReply(data, nonce, pivot) : "";
+            if (typeof r == "string") {
+              if (!r) return;
+              const k = kissed[address] || (kissed[address] = {});
+              k.kiss = r;
+              k.until = r == "RATE" ? t4 + (k.wait = 2 * k.wait! || 64000) : Infinity;
+              return finish(kissOfDeath(r));
+            }
+            // δ < 0 is impossible: ignore it (1 ms allowed for the clock's granularity).
+            if (roundTripDelay(t1, r[0], r[1], t4) < -1) return;
+            if (r[1] < deps.buildTimeMs) return finish(fail("EBADTIME", "time " + new Date(r[1]).toISOString() + " is before the firmware's build"));
+            finish(0, clockOffset(t1, r[0], r[1], t4));
+          };
+          const t1 = deps.now();
+          // UdpSocket.send never throws for an IPv4 address (platform contract).
+          sock.send(encodeRequest(nonce), 123, address);
+        })
+    );
+  }
+
+  // Asks the DHCP servers, then `host`, in turn until one gives a usable time. The error
+  // when none does: EKOD if every server kissed, ETIMEDOUT if one stayed silent, else the
+  // first other code (EAI_* from a name that does not resolve, EBADTIME); the message
+  // names every server tried and what it did.
+  function query(): Promise<number> {
+    const names = deps.dhcpServers().concat(ntp.host);
+    let tried = "";
+    let code = "EINVAL";
+    let kiss: string | undefined;
+    let i = 0;
+    const next = (): Promise<number> => {
+      const name = names[i++];
+      if (!name)
+        return Promise.reject(
+          fail(code, "ntptime: no time from " + (tried || "no server") + "; check the network and ntptime.host", kiss)
+        );
+      return deps
+        .resolve(name)
+        .then((addresses) => {
+          let k;
+          for (let j = 0; j < addresses.length; j++) {
+            k = kissed[addresses[j]];
+            if (!k || (k.until as number) <= deps.now()) return ask(addresses[j]);
+          }
+          throw k ? kissOfDeath(k.kiss as string) : fail("EAI_NONAME", "no address");
+        })
+        .then(null, (e: CodedError) => {
+          tried += (tried && ", ") + name + " (" + e.message + ")";
+          kiss = (e as { kiss?: string }).kiss || kiss;
+          if (code == "EINVAL" || code == "EKOD" || e.code == "ETIMEDOUT") code = e.code;
+          return next();
+        });
+    };
+    return next();
+  }
+
+  const ntp: Ntp = {
+    host: "pool.ntp.org",
+    timeout: 1,
+    onstep: null,
+    settime() {
+      return query().then((offset) => {
+        const t = deps.now() + offset;
+        deps.setClock(t);
+        isSynced = true;
+        if (ntp.onstep) ntp.onstep(offset);
+        return t;
+      });
+    },
+    time() {
+      return query().then((offset) => deps.now() + offset);
+    },
+    start(intervalSeconds) {
+      ntp.stop();
+      const g = generation;
+      const run = () => ntp.settime().then(again, again);
+      const again = () => {
+        if (g == generation) timer = deps.setTimeout(run, Math.max(intervalSeconds || 3600, 60) * 1000);
+      };
+      isSynced ? again() : run();
+    },
+    stop() {
+      generation++;
+      cancel(timer);
+      timer = undefined;
+    },
+    synced: () => isSynced,
+  };
+  return ntp;
+}
+
+// ---- wire point ------------------------------------------------------------------
+// The default instance, `require("ntptime")` on the board. The lead connects its IO
+// once src/platform/index.ts and socket.getaddrinfo exist, e.g.:
+//   wire({ openUdp, now, setClock, random: randomBytes, buildTimeMs: BUILD_TIME_MS,
+//          setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (id) => clearTimeout(id),
+//          dhcpServers: () => ifconfig().ntp,
+//          resolve: (h) => getaddrinfo(h, 123, AF_INET).then((l) => l.map((a) => a[4][0])) });
+const platform = {} as NtpDeps;
+export function wire(deps: NtpDeps): void {
+  Object.assign(platform, deps);
+}
+export const ntptime = createNtp(platform);
