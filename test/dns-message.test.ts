@@ -18,7 +18,7 @@ const txt = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "latin1"));
 function assertBadMessage(b: Uint8Array, why?: RegExp): void {
   assert.throws(() => parseMessage(b), (e: any) => {
     assert.ok(e instanceof Error);
-    assert.equal(e.code, "EBADMSG");
+    assert.equal((e as any).code, "EBADMSG");
     assert.match(e.message, /malformed DNS message/);
     if (why) assert.match(e.message, why);
     return true;
@@ -287,7 +287,7 @@ describe("dns message: low-level readers for the mDNS fast path", () => {
 
 describe("dns message: encode errors are EINVAL", () => {
   const bad = (m: Partial<Message>, why: RegExp): void => {
-    assert.throws(() => encodeMessage(m), (e: any) => e instanceof Error && e.code === "EINVAL" && why.test(e.message));
+    assert.throws(() => encodeMessage(m), (e: any) => e instanceof Error && (e as any).code === "EINVAL" && why.test(e.message));
   };
   it("rejects labels over 63 octets, empty labels and names over 255 octets (RFC 1035 §2.3.4)", () => {
     bad({ questions: [{ name: "a".repeat(64) + ".test", type: 1 }] }, /label/);
