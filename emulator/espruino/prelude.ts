@@ -1,0 +1,183 @@
+// JavaScript run INSIDE the sandbox realm at power-on. It trims the realm's built-ins to
+// Espruino 2v29's set and installs the realm-side halves of Espruino's globals (events on
+// every object, Date on the emulated wall clock, Error quirks). Host-side halves arrive in
+// `host` (see sandbox.ts). Written as plain ES5-ish code because it runs in the realm.
+export const PRELUDE = String.raw`
+(function (host) {
+  "use strict";
+  var g = globalThis;
+  var RD = Date, RDUTC = Date.UTC, RDparse = Date.parse, Rconstruct = Reflect.construct;
+  var defineProperty = Object.defineProperty;
+  var WS = WeakSet, RP = Promise, RPthen = Promise.prototype.then;
+  function hide(o, k, v) { defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
+
+  // ---------- globals: keep only what Espruino 2v29 has ----------
+  var keep = ["Object", "Function", "Array", "Number", "parseFloat", "parseInt", "Infinity", "NaN",
+    "undefined", "Boolean", "String", "Promise", "RegExp", "Error", "TypeError", "SyntaxError",
+    "ReferenceError", "JSON", "Math", "ArrayBuffer", "DataView", "Uint8Array", "Int8Array",
+    "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array",
+    "Float64Array", "isNaN", "isFinite", "encodeURIComponent", "decodeURIComponent", "encodeURI",
+    "decodeURI", "eval", "globalThis"];
+  Object.getOwnPropertyNames(g).forEach(function (k) {
+    if (keep.indexOf(k) < 0) { try { delete g[k]; } catch (e) {} }
+  });
+
+  // ---------- static and prototype methods Espruino lacks ----------
+  function drop(o, names) { names.forEach(function (n) { try { delete o[n]; } catch (e) {} }); }
+  drop(Array, ["from", "of"]);
+  drop(Math, ["imul"]);
+  drop(Number, ["isInteger", "isSafeInteger", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER"]);
+  drop(Object, ["freeze", "seal", "is", "isFrozen", "isSealed"]);
+  drop(Object.prototype, ["propertyIsEnumerable"]);
+  drop(Object.getPrototypeOf(Uint8Array), ["from", "of"]);
+  drop(String, ["raw", "fromCodePoint"]);
+  drop(Promise, ["race", "allSettled", "any"]);
+  drop(Promise.prototype, ["finally"]);
+  drop(ArrayBuffer, ["isView"]);
+  drop(ArrayBuffer.prototype, ["slice"]);
+  drop(String.prototype, ["codePointAt", "trimStart", "trimEnd", "trimLeft", "trimRight", "at",
+    "localeCompare", "normalize", "search", "matchAll", "isWellFormed", "toWellFormed"]);
+  drop(Array.prototype, ["flat", "flatMap", "lastIndexOf", "reduceRight", "findLast", "findLastIndex",
+    "keys", "values", "entries", "at", "toSorted", "toReversed", "toSpliced", "with"]);
+
+  // String.fromCharCode is 8-bit on Espruino (0x263A -> 0x3A).
+  var fcc = String.fromCharCode;
+  hide(String, "fromCharCode", function fromCharCode() {
+    var a = [];
+    for (var i = 0; i < arguments.length; i++) a.push(Number(arguments[i]) & 255);
+    return fcc.apply(String, a);
+  });
+
+  // JSON: replacer and reviver are ignored.
+  var stringify = JSON.stringify, parse = JSON.parse;
+  hide(JSON, "stringify", function stringify_(v, replacer, indent) { return stringify(v, undefined, indent); });
+  hide(JSON, "parse", function parse_(s) { return parse(s); });
+
+  // ---------- errors: no RangeError, no .name, subclasses are not instanceof Error ----------
+  function InternalError(message) {
+    if (!(this instanceof InternalError)) return new InternalError(message);
+    this.message = message === undefined ? "" : String(message);
+  }
+  hide(g, "InternalError", InternalError);
+  delete Error.prototype.name;
+  hide(Error.prototype, "toString", function () { return "Error: " + this.message; });
+  ["TypeError", "SyntaxError", "ReferenceError", "InternalError"].forEach(function (n) {
+    var C = g[n];
+    Object.setPrototypeOf(C.prototype, Object.prototype);
+    try { delete C.prototype.name; } catch (e) {}
+    hide(C.prototype, "toString", function () { return n + ": " + this.message; });
+    if (!("message" in C.prototype)) hide(C.prototype, "message", "");
+  });
+
+  // ---------- events on every object (queued, max 4 args, listeners in "#on<evt>") ----------
+  var OP = Object.prototype;
+  function parentCheck(o) {
+    if (o === null || o === undefined || (typeof o !== "object" && typeof o !== "function"))
+      throw new TypeError("Parent must be an object - not a String, Integer, etc");
+  }
+  function onX(obj, evt, fn, first) {
+    parentCheck(obj);
+    if (typeof evt !== "string") throw new TypeError("First argument must be String");
+    if (typeof fn !== "function" && typeof fn !== "string")
+      throw new TypeError("Second argument must be a function or a String");
+    var k = "#on" + evt, old = obj[k], arr = first ? [fn] : [];
+    if (old) for (var i = 0; i < old.length; i++) arr.push(old[i]);
+    if (!first) arr.push(fn);
+    obj[k] = arr; // a NEW array: a listener added while emitting is not called by that emit
+    host.listenerAdded(obj, evt);
+  }
+  hide(OP, "on", function on(evt, fn) { onX(this, evt, fn, false); });
+  hide(OP, "addListener", function addListener(evt, fn) { onX(this, evt, fn, false); });
+  hide(OP, "prependListener", function prependListener(evt, fn) { onX(this, evt, fn, true); });
+  hide(OP, "emit", function emit(evt) {
+    parentCheck(this);
+    if (typeof evt !== "string") throw new TypeError("First argument must be String");
+    if (arguments.length - 1 > 4) throw new TypeError("Too many arguments (>4)");
+    var args = [];
+    for (var i = 1; i < arguments.length; i++) args.push(arguments[i]);
+    var cb = this["#on" + evt];
+    if (cb) host.queue(cb, this, args);
+  });
+  hide(OP, "removeListener", function removeListener(evt, fn) {
+    parentCheck(this);
+    if (typeof evt !== "string") throw new TypeError("First argument must be String");
+    var list = this["#on" + evt];
+    if (list && list.indexOf) { var i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); }
+  });
+  hide(OP, "removeAllListeners", function removeAllListeners(evt) {
+    parentCheck(this);
+    if (evt === undefined) {
+      for (var k in this) if (k.indexOf("#on") === 0) delete this[k];
+    } else delete this["#on" + evt];
+  });
+
+  // ---------- Date on the emulated wall clock, with E.setTimeZone ----------
+  var tzMin = 0;
+  host.setTz = function (m) { tzMin = m; };
+  function EDate(a, b, c, d, e, f, ms) {
+    var n = arguments.length, t;
+    if (n === 0) t = host.wall();
+    else if (n === 1) t = typeof a === "string" ? RDparse(a) : (a instanceof RD ? a.getTime() : Number(a));
+    else t = RDUTC(a, b, n > 2 ? c : 1, n > 3 ? d : 0, n > 4 ? e : 0, n > 5 ? f : 0, n > 6 ? ms : 0) - tzMin * 60000;
+    return Rconstruct(RD, [t], EDate);
+  }
+  var DP = RD.prototype;
+  EDate.prototype = DP;
+  hide(DP, "constructor", EDate);
+  hide(EDate, "now", function now() { return host.wall(); });
+  hide(EDate, "parse", function parse(s) { return RDparse(s); });
+  function shifted(d) { return new RD(RD.prototype.getTime.call(d) + tzMin * 60000); }
+  ["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds", "Milliseconds"].forEach(function (f) {
+    var get = DP["getUTC" + f];
+    hide(DP, "get" + f, function () { return get.call(shifted(this)); });
+    var set = DP["setUTC" + f];
+    if (set) hide(DP, "set" + f, function () {
+      var s = shifted(this);
+      set.apply(s, arguments);
+      return DP.setTime.call(this, s.getTime() - tzMin * 60000);
+    });
+  });
+  hide(DP, "getTimezoneOffset", function () { return -tzMin; });
+  var DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function p2(x) { return (x < 10 ? "0" : "") + x; }
+  hide(DP, "toString", function () {
+    var s = shifted(this), o = Math.abs(tzMin);
+    return DAYS[s.getUTCDay()] + " " + MONTHS[s.getUTCMonth()] + " " + s.getUTCDate() + " " + s.getUTCFullYear() +
+      " " + p2(s.getUTCHours()) + ":" + p2(s.getUTCMinutes()) + ":" + p2(s.getUTCSeconds()) +
+      " GMT" + (tzMin < 0 ? "-" : "+") + p2((o / 60) | 0) + p2(o % 60);
+  });
+  hide(DP, "toUTCString", function () {
+    return DAYS[this.getUTCDay()] + ", " + this.getUTCDate() + " " + MONTHS[this.getUTCMonth()] + " " +
+      this.getUTCFullYear() + " " + p2(this.getUTCHours()) + ":" + p2(this.getUTCMinutes()) + ":" +
+      p2(this.getUTCSeconds()) + " GMT";
+  });
+  drop(DP, ["toLocaleString", "toLocaleDateString", "toLocaleTimeString", "toTemporalInstant"]);
+  hide(g, "Date", EDate);
+
+  // ---------- Promise: "Uncaught Error: Unhandled promise rejection" instead of Node's handler ----------
+  // Every promise gets an internal rejection handler (so Node never sees an unhandled rejection);
+  // a rejection nobody handles through then/catch is reported as Espruino prints it.
+  var handled = new WS(), internal = false;
+  class EPromise extends RP {
+    constructor(executor) {
+      super(executor);
+      if (internal) return;
+      var self = this;
+      internal = true;
+      try {
+        RPthen.call(self, undefined, function (reason) {
+          host.later(function () { if (!handled.has(self)) host.unhandled(reason); });
+        });
+      } finally { internal = false; }
+    }
+  }
+  hide(EPromise.prototype, "then", function then(a, b) {
+    handled.add(this);
+    return RPthen.call(this, a, b);
+  });
+  hide(g, "Promise", EPromise);
+
+  hide(g, "global", g);
+})
+`;

@@ -1,0 +1,335 @@
+// The emulated chip: a `vm` context whose globals are only what Espruino 2v29 offers, with
+// Espruino's timers, events, E, process, require/Modules, getTime/setTime and print.
+import vm from "node:vm";
+import { randomBytes } from "node:crypto";
+import { PRELUDE } from "./prelude.ts";
+import { Realm } from "./realm.ts";
+import { Runtime, describeError } from "./runtime.ts";
+import { createEstimator, snapshotBuiltins, type MemoryEstimator } from "./memory.ts";
+import { isLinux, type BoardProfile } from "./profile.ts";
+import { bytesToBinary, binaryToBytes } from "./binary.ts";
+import { DnsClient, OFFLINE, type ChipNetwork } from "./network.ts";
+
+export const ESPRUINO_VERSION = "2v29";
+
+/** Built-in module names per firmware (process.env.MODULES). */
+export function builtinModules(p: BoardProfile): string[] {
+  if (isLinux(p)) return ["timer", "Flash", "Storage", "heatshrink", "fs", "net", "dgram", "tls", "http", "NetworkJS", "TelnetServer", "crypto", "tensorflow"];
+  return ["Flash", "Storage", "heatshrink", "net", "dgram", "http", "NetworkJS", "tls", "Wifi", "ESP32", "TelnetServer", "crypto", "neopixel"];
+}
+
+export type ModuleFactory = (chip: Chip) => unknown;
+
+export interface ChipOptions {
+  console?: (line: string) => void;
+  /** Timers fire only through clock.advance()/jump() (deterministic tests). */
+  virtualTime?: boolean;
+  /** Wall clock at power-on, ms since 1970 (default: 0 on ESP32, host time on Linux). */
+  wallStartMs?: number;
+}
+
+export class Chip {
+  readonly profile: BoardProfile;
+  readonly rt: Runtime;
+  readonly realm: Realm;
+  private readonly factories = new Map<string, ModuleFactory>();
+  private readonly builtinCache = new Map<string, unknown>();
+  /** Modules.addCached / require cache: name -> exports. */
+  private readonly moduleCache = new Map<string, unknown>();
+  private readonly estimator: MemoryEstimator;
+  private readonly initialGlobals: Set<string>;
+  /** Storage files (name -> binary string); the Storage module and require() read it. */
+  readonly storage = new Map<string, string>();
+  /** The network the firmware's sockets use (set by the board: Wi-Fi driver or Linux stack). */
+  network: ChipNetwork = OFFLINE;
+  /** lwIP's DNS client (gethostbyname, Wifi.getHostByName). */
+  readonly dns: DnsClient;
+  private idlePasses = 0;
+  private oomReported = false;
+
+  constructor(profile: BoardProfile, opts: ChipOptions = {}) {
+    this.profile = profile;
+    const linux = isLinux(profile);
+    this.rt = new Runtime(profile, {
+      console: opts.console,
+      virtualTime: opts.virtualTime,
+      wallStartMs: opts.wallStartMs ?? (linux ? Date.now() : 0),
+    });
+    const context = vm.createContext({}, { name: `espruino-${profile.id}`, codeGeneration: { strings: true, wasm: false } });
+    this.realm = new Realm(context, this.rt);
+    this.dns = new DnsClient(this.rt, () => this.network);
+    const realm = this.realm;
+    const rt = this.rt;
+    rt.invoke = (fn, thisArg, args) => {
+      if (typeof fn === "string") realm.run(fn, "timer");
+      else if (typeof fn === "function") (fn as (...a: unknown[]) => unknown).apply(thisArg, args);
+    };
+
+    const hostSide = realm.obj({
+      wall: realm.fn(() => rt.wall()),
+      queue: realm.fn((cb: unknown, thisArg: unknown, args: unknown[]) => rt.queueCallback(cb, thisArg, [...args])),
+      listenerAdded: realm.fn((obj: object, evt: string) => realm.listenerAdded(obj, evt)),
+      later: realm.fn((fn: () => void) => setImmediate(() => rt.powered && fn())),
+      unhandled: realm.fn((reason: unknown) => {
+        rt.errors.push("Unhandled promise rejection: " + describeError(reason));
+        rt.print("Uncaught Error: Unhandled promise rejection: " + describeError(reason));
+      }),
+    });
+    (realm.run(PRELUDE, "prelude.js") as (h: unknown) => void)(hostSide);
+    this.setTz = hostSide.setTz as (m: number) => void;
+    this.installGlobals();
+
+    const builtins = snapshotBuiltins(realm.global);
+    this.initialGlobals = new Set(Object.getOwnPropertyNames(realm.global));
+    this.estimator = createEstimator(builtins);
+    rt.onIdle = () => {
+      if (++this.idlePasses % 64 === 0) this.checkMemory();
+    };
+  }
+
+  private readonly setTz: (m: number) => void;
+
+  /** Registers a built-in module (only names listed in process.env.MODULES can be required). */
+  defineModule(name: string, factory: ModuleFactory): void {
+    this.factories.set(name, factory);
+  }
+
+  /** require() as the sandbox sees it. */
+  require(name: unknown): unknown {
+    const realm = this.realm;
+    if (typeof name !== "string") throw realm.error(`Expecting a module name as a string, but got ${typeof name}`, "TypeError");
+    if (this.moduleCache.has(name)) return this.moduleCache.get(name);
+    if (this.builtinCache.has(name)) return this.builtinCache.get(name);
+    const factory = this.factories.get(name);
+    if (factory && builtinModules(this.profile).includes(name)) {
+      const exp = factory(this);
+      this.builtinCache.set(name, exp);
+      return exp;
+    }
+    const file = this.storage.get(name);
+    if (file !== undefined && file !== "") {
+      const exp = this.evaluateModule(file);
+      this.moduleCache.set(name, exp);
+      return exp;
+    }
+    throw realm.error(`Module "${name}" not found`);
+  }
+
+  /** jspEvaluateModule: runs the module text (or a function's BODY) in a scope holding
+   *  `exports` and `module` (module.exports = x replaces exports), `this` = exports. Variables
+   *  of the enclosing function are NOT visible (only the body text is used). */
+  evaluateModule(source: string | ((...a: unknown[]) => unknown)): unknown {
+    let body: string;
+    if (typeof source === "function") {
+      const text = Function.prototype.toString.call(source);
+      const open = text.indexOf("{");
+      const close = text.lastIndexOf("}");
+      body = open >= 0 && close > open ? text.slice(open + 1, close) : "";
+    } else body = String(source);
+    const scope = this.realm.obj();
+    scope.exports = this.realm.obj();
+    scope.module = scope;
+    const F = this.realm.global.Function as FunctionConstructor;
+    const run = new F("__scope", "with (__scope) {\n" + body + "\n}");
+    run.call(scope.exports, scope);
+    return scope.exports;
+  }
+
+  /** Runs code at the top level of the sandbox (like typing it into the REPL / uploading it). */
+  eval(code: string, filename = "upload.js"): unknown {
+    try {
+      return this.realm.run(code, filename);
+    } finally {
+      this.checkMemory();
+    }
+  }
+
+  // ---- memory ----
+  memoryUsage(): number {
+    return this.estimator.usage(this.realm.global, this.initialGlobals);
+  }
+  memory(): { free: number; usage: number; total: number; history: number; gc: number; gctime: number; blocksize: number } {
+    const usage = this.memoryUsage();
+    const vars = this.profile.capabilities.variables;
+    let total = vars;
+    if (!vars) {
+      total = 4096;
+      while (total < usage * 1.25) total *= 2;
+    }
+    return { free: Math.max(0, total - usage), usage, total, history: 0, gc: 0, gctime: 0, blocksize: vars ? 14 : 27 };
+  }
+  /** Reports "Out of Memory!" (once) when the estimate exceeds the board's `variables`. */
+  checkMemory(): boolean {
+    const vars = this.profile.capabilities.variables;
+    if (!vars || !this.rt.powered) return true;
+    const usage = this.memoryUsage();
+    if (usage <= vars) {
+      this.oomReported = false;
+      return true;
+    }
+    if (!this.oomReported) {
+      this.oomReported = true;
+      this.rt.quirk(`Out of Memory: ~${usage} JsVars in use, board has ${vars}`);
+      this.rt.errors.push("Out of Memory!");
+      this.rt.print("ERROR: Out of Memory!");
+    }
+    return false;
+  }
+
+  // ---- globals ----
+  private installGlobals(): void {
+    const realm = this.realm;
+    const rt = this.rt;
+    const g = realm.global;
+    const profile = this.profile;
+    const linux = isLinux(profile);
+    const def = (name: string, f: (this: unknown, ...a: any[]) => unknown) => {
+      Object.defineProperty(g, name, { value: realm.fn(f, name), writable: true, configurable: true, enumerable: false });
+    };
+
+    const print = (...args: unknown[]) => rt.print(args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" "));
+    def("print", print);
+    const consoleObj = realm.obj();
+    for (const k of ["log", "info", "warn", "error", "debug"]) {
+      Object.defineProperty(consoleObj, k, { value: realm.fn(print, k), enumerable: false, writable: true, configurable: true });
+    }
+    Object.defineProperty(g, "console", { value: consoleObj, writable: true, configurable: true, enumerable: false });
+
+    // timers
+    const checkFn = (fn: unknown) => {
+      if (typeof fn !== "function" && typeof fn !== "string") throw realm.error("Function or String not supplied!");
+    };
+    def("setTimeout", (fn: unknown, ms: unknown, ...args: unknown[]) => {
+      checkFn(fn);
+      return rt.addTimer(fn, Number(ms) || 0, false, args);
+    });
+    def("setInterval", (fn: unknown, ms: unknown, ...args: unknown[]) => {
+      checkFn(fn);
+      return rt.addTimer(fn, Number(ms) || 0, true, args);
+    });
+    const clear = (kind: string) =>
+      function (this: unknown, ...a: unknown[]) {
+        if (a.length === 0) return rt.clearAllTimers();
+        if (a[0] === undefined) throw realm.error(`clear${kind}(undefined) not allowed. Use clear${kind}() instead`);
+        rt.clearTimer(a[0]);
+      };
+    def("clearTimeout", clear("Timeout"));
+    def("clearInterval", clear("Interval"));
+    def("changeInterval", (id: unknown, ms: unknown) => {
+      if (!rt.changeInterval(id, Number(ms))) throw realm.error("Unknown Interval");
+    });
+
+    // time
+    def("getTime", () => rt.wall() / 1000);
+    def("setTime", (secs: unknown) => {
+      if (!profile.capabilities.setTime) {
+        rt.quirk("setTime() has no effect on the Linux build: the clock stays at host time");
+        return;
+      }
+      rt.setWall(Number(secs) * 1000);
+    });
+
+    // binary helpers
+    def("atob", (s: unknown) => bytesToBinary(Buffer.from(String(s), "base64")));
+    def("btoa", (s: unknown) => Buffer.from(binaryToBytes(String(s))).toString("base64"));
+    if (linux) def("quit", () => rt.powerOff());
+
+    // E
+    const E = realm.obj();
+    const defE = (name: string, f: (this: unknown, ...a: any[]) => unknown) =>
+      Object.defineProperty(E, name, { value: realm.fn(f, name), enumerable: false, writable: true, configurable: true });
+    const collect = (args: unknown[]): number[] => {
+      const out: number[] = [];
+      const add = (v: unknown): void => {
+        if (typeof v === "number") out.push(v & 255);
+        else if (typeof v === "string") for (let i = 0; i < v.length; i++) out.push(v.charCodeAt(i) & 255);
+        else if (v && typeof v === "object") {
+          if (ArrayBuffer.isView(v)) {
+            const view = v as Uint8Array;
+            if (view.BYTES_PER_ELEMENT === 1) for (let i = 0; i < view.length; i++) out.push(view[i]! & 255);
+            else for (let i = 0; i < view.length; i++) out.push(Number(view[i]) & 255);
+          } else if (Object.prototype.toString.call(v) === "[object ArrayBuffer]") add(new Uint8Array(v as ArrayBuffer));
+          else if (Array.isArray(v)) for (const x of v) add(x);
+          else if ("data" in (v as object)) {
+            const o = v as { data: unknown; count?: unknown };
+            const n = o.count === undefined ? 1 : Number(o.count);
+            for (let i = 0; i < n; i++) add(o.data);
+          }
+        }
+      };
+      for (const a of args) add(a);
+      return out;
+    };
+    defE("toString", (...args: unknown[]) => bytesToBinary(Uint8Array.from(collect(args))));
+    defE("toUint8Array", (...args: unknown[]) => realm.u8(collect(args)));
+    defE("toArrayBuffer", (s: unknown) => realm.arrayBuffer(binaryToBytes(String(s))));
+    defE("toJS", (v: unknown) => JSON.stringify(v));
+    defE("hwRand", () => randomBytes(4).readInt32LE(0));
+    defE("getSizeOf", (v: unknown) => this.estimator.sizeOf(v) || 1);
+    defE("setTimeZone", (h: unknown) => this.setTz(Math.round(Number(h) * 60)));
+    defE("setDST", () => rt.quirk("E.setDST() stored but not applied by the emulator"));
+    defE("isUTF8", () => false);
+    defE("asUTF8", (s: unknown) => Buffer.from(binaryToBytes(String(s))).toString("utf8"));
+    defE("fromUTF8", (s: unknown) => bytesToBinary(Buffer.from(String(s), "utf8")));
+    defE("getTemperature", () => 40);
+    defE("errorFlag", () => realm.arr());
+    Object.defineProperty(g, "E", { value: E, writable: true, configurable: true, enumerable: false });
+
+    // process
+    const proc = realm.obj();
+    proc.env = realm.data({
+      VERSION: ESPRUINO_VERSION,
+      BOARD: linux ? "LINUX" : "ESP32",
+      MODULES: builtinModules(profile).join(","),
+    });
+    proc.version = ESPRUINO_VERSION;
+    Object.defineProperty(proc, "memory", {
+      value: realm.fn(() => {
+        const m = this.memory();
+        this.checkMemory();
+        const r = realm.data(m) as Record<string, unknown>;
+        if (!linux) r.tx = realm.data({ used: 0, total: 256, free_heap: 100000, largest_block: 60000 });
+        return r;
+      }, "memory"),
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(g, "process", { value: proc, writable: true, configurable: true, enumerable: false });
+
+    // require / Modules
+    def("require", (name: unknown) => this.require(name));
+    const Modules = realm.obj();
+    const defM = (name: string, f: (...a: any[]) => unknown) =>
+      Object.defineProperty(Modules, name, { value: realm.fn(f, name), enumerable: false, writable: true, configurable: true });
+    defM("addCached", (id: unknown, src: unknown) => {
+      if (typeof id !== "string" || (typeof src !== "string" && typeof src !== "function"))
+        throw realm.error("args must be addCached(string, string|function)");
+      this.moduleCache.set(id, this.evaluateModule(src as string));
+    });
+    defM("getCached", () => realm.arr([...this.moduleCache.keys()]));
+    defM("removeCached", (id: unknown) => {
+      if (typeof id !== "string") throw realm.error("The argument to removeCached must be a string");
+      if (!this.moduleCache.delete(id)) throw realm.error(`Module "${id}" not found`);
+    });
+    defM("removeAllCached", () => this.moduleCache.clear());
+    Object.defineProperty(g, "Modules", { value: Modules, writable: true, configurable: true, enumerable: false });
+
+  }
+}
+
+/** Espruino-like print formatting: `{ "b": 2 }`, `[ 1, 2 ]`. */
+export function formatValue(v: unknown, depth = 0): string {
+  if (typeof v === "string") return depth === 0 ? v : JSON.stringify(v);
+  if (v === undefined) return "undefined";
+  if (v === null || typeof v !== "object") {
+    if (typeof v === "function") return "function () { [code] }";
+    return String(v);
+  }
+  if (depth > 4) return "...";
+  if (Array.isArray(v)) return v.length ? `[ ${v.map((x) => formatValue(x, depth + 1)).join(", ")} ]` : "[ ]";
+  if (ArrayBuffer.isView(v)) return `new ${v.constructor.name}([${Array.prototype.join.call(v, ", ")}])`;
+  const keys = Object.keys(v);
+  if (!keys.length) return "{ }";
+  return `{ ${keys.map((k) => `${JSON.stringify(k)}: ${formatValue((v as Record<string, unknown>)[k], depth + 1)}`).join(", ")} }`;
+}
