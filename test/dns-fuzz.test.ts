@@ -17,7 +17,7 @@ function parsesOrRejects(b: Uint8Array): void {
   try {
     m = parseMessage(b);
   } catch (e: any) {
-    if (!(e instanceof Error) || e.code !== "EBADMSG") throw new Error("not EBADMSG: " + (e && e.stack || e));
+    if (!(e instanceof Error) || (e as any).code !== "EBADMSG") throw new Error("not EBADMSG: " + (e && e.stack || e));
     return;
   }
   assert.equal(typeof m.id, "number");
