@@ -59,26 +59,68 @@ export function createNtp(deps: NtpDeps): Ntp {
   let isSynced = false;
   let timer: unknown;
   let generation = 0;
+  // Timer ids are truthy (Espruino's count from 1); clearTimeout(undefined) throws there.
   const cancel = (id: unknown) => {
-    if (id !== undefined) deps.clearTimeout(id);
+    if (id) deps.clearTimeout(id);
   };
 
-  // One request to one address. Resolves to the clock offset (ms); rejects with
-  // ETIMEDOUT, EKOD or EBADTIME. Bad replies are ignored until the timeout. The socket
-  // is closed and the timer cleared on every path.
-  function ask(address: string): Promise<number> {
+  // Asks the DHCP servers, then `host`, in turn, one request each on one socket, until
+  // one gives a usable time; resolves to the clock offset (ms). Bad replies are ignored
+  // until the server's timeout. A server fails with ETIMEDOUT, EKOD (it kissed, now or
+  // earlier), EBADTIME (its time is before the firmware's build) or its name's EAI_*
+  // code. When all fail, the error is EKOD if every server kissed, ETIMEDOUT if one stayed
+  // silent, else the first other code; its message names every server and what it did.
+  // The socket is closed and the timer cleared on every path.
+  function query(): Promise<number> {
+    const names = deps.dhcpServers().concat(ntp.host);
     const pivot = Math.max(deps.buildTimeMs, deps.now());
     return deps.openUdp({}).then(
       (sock) =>
         new Promise<number>((resolve, reject) => {
-          const nonce = deps.random(8);
-          const finish = (e: CodedError | 0, offset?: number) => {
+          let tried = "";
+          let code = "EINVAL";
+          let kiss: string | undefined;
+          let i = 0;
+          let name: string;
+          let id: unknown;
+          let address = ""; // the one being asked; "" between requests
+          let nonce: Uint8Array;
+          let t1: number;
+          const done = (e: CodedError | 0, offset?: number) => {
             cancel(id);
             sock.onmessage = null;
             sock.close();
-            e ? reject(e) : resolve(offset as number);
+            e ? reject(e) : resolve(offset!);
           };
-          const id = deps.setTimeout(() => finish(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
+          // The current server failed with `e` (none at the start): ask the next one.
+          const next = (e?: CodedError & { kiss?: string }) => {
+            cancel(id);
+            id = address = "";
+            if (e) {
+              tried += (tried && ", ") + name + " (" + e.message + ")";
+              kiss = e.kiss;
+              if (code == "EINVAL" || code == "EKOD" || e.code == "ETIMEDOUT") code = e.code;
+            }
+            name = names[i++];
+            if (!name) return done(fail(code, "ntptime: no time from " + (tried || "no server") + "; check the network and ntptime.host", kiss));
+            deps
+              .resolve(name)
+              .then((addresses) => {
+                let k;
+                for (let j = 0; j < addresses.length; j++) {
+                  k = kissed[(address = addresses[j])];
+                  if (!k || k.until! <= deps.now()) {
+                    nonce = deps.random(8);
+                    id = deps.setTimeout(() => next(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
+                    t1 = deps.now();
+                    // UdpSocket.send never throws for an IPv4 address (platform contract).
+                    return sock.send(encodeRequest(nonce), 123, address);
+                  }
+                }
+                throw kissOfDeath(k!.kiss!);
+              })
+              .then(null, next);
+          };
           sock.onmessage = (data, from, port) => {
             const t4 = deps.now();
             const r = from == address && port == 123 ? readReply(data, nonce, pivot) : "";
@@ -87,54 +129,16 @@ export function createNtp(deps: NtpDeps): Ntp {
               const k = kissed[address] || (kissed[address] = {});
               k.kiss = r;
               k.until = r == "RATE" ? t4 + (k.wait = 2 * k.wait! || 64000) : Infinity;
-              return finish(kissOfDeath(r));
+              return next(kissOfDeath(r));
             }
             // δ < 0 is impossible: ignore it (1 ms allowed for the clock's granularity).
             if (roundTripDelay(t1, r[0], r[1], t4) < -1) return;
-            if (r[1] < deps.buildTimeMs) return finish(fail("EBADTIME", "time " + new Date(r[1]).toISOString() + " is before the firmware's build"));
-            finish(0, clockOffset(t1, r[0], r[1], t4));
+            if (r[1] < deps.buildTimeMs) return next(fail("EBADTIME", "time " + new Date(r[1]).toISOString() + " is before the firmware's build"));
+            done(0, clockOffset(t1, r[0], r[1], t4));
           };
-          const t1 = deps.now();
-          // UdpSocket.send never throws for an IPv4 address (platform contract).
-          sock.send(encodeRequest(nonce), 123, address);
+          next();
         })
     );
-  }
-
-  // Asks the DHCP servers, then `host`, in turn until one gives a usable time. The error
-  // when none does: EKOD if every server kissed, ETIMEDOUT if one stayed silent, else the
-  // first other code (EAI_* from a name that does not resolve, EBADTIME); the message
-  // names every server tried and what it did.
-  function query(): Promise<number> {
-    const names = deps.dhcpServers().concat(ntp.host);
-    let tried = "";
-    let code = "EINVAL";
-    let kiss: string | undefined;
-    let i = 0;
-    const next = (): Promise<number> => {
-      const name = names[i++];
-      if (!name)
-        return Promise.reject(
-          fail(code, "ntptime: no time from " + (tried || "no server") + "; check the network and ntptime.host", kiss)
-        );
-      return deps
-        .resolve(name)
-        .then((addresses) => {
-          let k;
-          for (let j = 0; j < addresses.length; j++) {
-            k = kissed[addresses[j]];
-            if (!k || (k.until as number) <= deps.now()) return ask(addresses[j]);
-          }
-          throw k ? kissOfDeath(k.kiss as string) : fail("EAI_NONAME", "no address");
-        })
-        .then(null, (e: CodedError) => {
-          tried += (tried && ", ") + name + " (" + e.message + ")";
-          kiss = (e as { kiss?: string }).kiss || kiss;
-          if (code == "EINVAL" || code == "EKOD" || e.code == "ETIMEDOUT") code = e.code;
-          return next();
-        });
-    };
-    return next();
   }
 
   const ntp: Ntp = {
@@ -165,7 +169,7 @@ export function createNtp(deps: NtpDeps): Ntp {
     stop() {
       generation++;
       cancel(timer);
-      timer = undefined;
+      timer = 0;
     },
     synced: () => isSynced,
   };
