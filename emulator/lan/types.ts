@@ -17,12 +17,20 @@ export interface UdpOptions {
   groups?: string[];
   /** Allow sending to broadcast addresses (SO_BROADCAST). */
   broadcast?: boolean;
-  /** Called once per datagram received; `data` is the whole datagram, untruncated. */
-  onMessage: (data: Uint8Array, from: RemoteInfo, to: { address: string }) => void;
+  /** Called once per datagram received; `data` is the whole datagram, untruncated.
+   *  `to.address` is the destination the sender used (unicast, broadcast or group) on the
+   *  virtual LAN; `to.ttl` is the IP TTL it arrived with (virtual LAN only). */
+  onMessage: (data: Uint8Array, from: RemoteInfo, to: { address: string; ttl?: number }) => void;
+  /** Asynchronous socket errors (real sockets only: bind failures, send failures). */
+  onError?: (err: Error & { code?: string }) => void;
 }
 
 export interface UdpHandle {
+  /** The bound port (real sockets: 0 until `ready` resolves when an ephemeral port was asked). */
   readonly port: number;
+  /** Resolves once the socket is bound (at once on the virtual LAN, where binding is
+   *  synchronous and errors throw); real sockets reject with e.g. EADDRINUSE. */
+  readonly ready?: Promise<void>;
   /** Sends one datagram. Throws an Error with .code (EACCES for broadcast without
    *  `broadcast`, ENETUNREACH when the host has no address, EMSGSIZE over 65507). */
   send(data: Uint8Array, port: number, address: string, ttl?: number): void;
@@ -31,8 +39,13 @@ export interface UdpHandle {
 
 export interface TcpServerHandle {
   readonly port: number;
+  /** Resolves once listening (see UdpHandle.ready). */
+  readonly ready?: Promise<void>;
   close(): void;
 }
+
+/** A connected TCP stream: a Node Duplex (so Node's tls can wrap it) with both ends' addresses. */
+export type TcpStream = Duplex & { remote: RemoteInfo; local: RemoteInfo };
 
 /** One host's view of the network: what lwIP (or the OS) offers its sockets. */
 export interface NetStack {
