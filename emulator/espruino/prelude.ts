@@ -26,7 +26,9 @@ export const PRELUDE = String.raw`
   function drop(o, names) { names.forEach(function (n) { try { delete o[n]; } catch (e) {} }); }
   drop(Array, ["from", "of"]);
   drop(Math, ["imul"]);
-  drop(Number, ["isInteger", "isSafeInteger", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER"]);
+  // Number.MAX_SAFE_INTEGER / MIN_SAFE_INTEGER are non-configurable in V8: they stay (the build's
+  // dialect gate catches them).
+  drop(Number, ["isInteger", "isSafeInteger"]);
   drop(Object, ["freeze", "seal", "is", "isFrozen", "isSealed"]);
   drop(Object.prototype, ["propertyIsEnumerable"]);
   drop(Object.getPrototypeOf(Uint8Array), ["from", "of"]);

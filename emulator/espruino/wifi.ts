@@ -82,6 +82,11 @@ export class WifiDriver {
     this.module = this.makeModule();
   }
 
+  /** The board's station on the LAN. */
+  get host(): Host {
+    return this.opts.host;
+  }
+
   /** The ChipNetwork view of this driver. */
   network(): ChipNetwork {
     return {
