@@ -181,6 +181,20 @@ describe("lan: DHCP and the router's DNS names", () => {
     assert.ok(router.dhcp.received.DISCOVER + router.dhcp.received.REQUEST > 2, "nothing was retransmitted");
   });
 
+  it("NAKs a REQUEST for an address it cannot give, broadcast to port 68", async () => {
+    const { lan, router } = homeLan();
+    const cam = lan.addHost();
+    const replies: number[] = [];
+    const sock = cam.udpBind({ port: 68, broadcast: true, onMessage: (d) => replies.push(messageType(parseDhcp(d))) });
+    const req = newMessage({ op: BOOTREQUEST, xid: 5, chaddr: cam.mac, flags: 0x8000 });
+    req.options.set(OPTION.messageType, Uint8Array.of(3)); // REQUEST, INIT-REBOOT style
+    req.options.set(OPTION.requestedIp, Uint8Array.of(10, 0, 0, 5));
+    sock.send(encodeDhcp(req), 67, "255.255.255.255");
+    await settle(lan);
+    assert.deepEqual(replies, [6]); // DHCPNAK
+    assert.equal(router.dhcp.lease(cam.mac), undefined);
+  });
+
   it("encodes and parses DHCP messages, and rejects garbage with EBADMSG", () => {
     const msg = newMessage({ op: BOOTREQUEST, xid: 0xdeadbeef, chaddr: "02:00:00:00:00:09", flags: 0x8000 });
     msg.options.set(OPTION.messageType, Uint8Array.of(DHCPDISCOVER));
