@@ -14,8 +14,9 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** Asserts that `fn` throws an Error whose .code is `code` and whose message starts with `start`. */
 function throwsCode(fn: () => unknown, code: string, start: string, errno?: number) {
-  assert.throws(fn, (e: any) => {
-    assert.ok(e instanceof Error, "an Error");
+  assert.throws(fn, (thrown: unknown) => {
+    const e = thrown as { code?: string; errno?: number; message: string };
+    assert.ok(thrown instanceof Error, "an Error");
     assert.equal(e.code, code);
     assert.ok(e.message.startsWith(start), `message ${JSON.stringify(e.message)} starts with ${JSON.stringify(start)}`);
     assert.equal(e.errno, errno);
@@ -52,7 +53,7 @@ describe("socket constants", () => {
 describe("socket errors", () => {
   it("gaierror carries the EAI name, the Linux errno and glibc's text", () => {
     const e = gaierror("EAI_NONAME", "no DNS record for cam.lan");
-    assert.ok(e instanceof Error);
+    assert.ok((e as unknown) instanceof Error);
     assert.equal(e.code, "EAI_NONAME");
     assert.equal(e.errno, -2);
     assert.equal(e.message, "[Errno -2] Name or service not known: no DNS record for cam.lan");
