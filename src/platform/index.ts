@@ -118,7 +118,7 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
     // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
     // ESP32 needs the real interface address, not 0.0.0.0.
     if (opts.group) s.addMembership(opts.group, ifconfig().ip);
-    s.bind(opts.port, () => {
+    s.bind(sock.port, () => {
       if (!settled) resolve(sock);
       settled = true;
     });
