@@ -77,59 +77,77 @@ function bad(what: string, at: number, end?: number): Error {
   return coded("EBADMSG", "malformed DNS message (" + what + " at byte " + at + "): dropped");
 }
 
+/** A copy of b[s..e). (Espruino's typed-array slice() returns a plain Array.) */
+function copy(b: Uint8Array, s: number, e: number): Uint8Array {
+  return new Uint8Array(b.subarray(s, e));
+}
+
 // ---- parsing --------------------------------------------------------------------------
+// Espruino runs the source text itself: every call lexes the whole body of the function and
+// every loop iteration its whole body, taken or skipped. So the hot path (header, question,
+// A records, names) is a few short functions, and everything rare sits in functions of its
+// own (rdata of other types, pointers, escapes).
 
 /** Offset after the in-place part of the name read last. */
 let after = 0;
 // names decoded in this message, by wire offset: the name text and its wire length
 const cacheAt: number[] = [], cacheName: string[] = [], cacheLen: number[] = [];
 let cached = 0;
+// state of the name being read, for `pointer`
+let run = 0, hops = 0, wire = 0, jumpAt = 0, jumpText = 0, jumpWire = 0;
 
 function remember(at: number, name: string, len: number): void {
   if (cached < 24) { cacheAt[cached] = at; cacheName[cached] = name; cacheLen[cached++] = len; }
 }
 
-/** Reads the name at `o`; sets `after`. Pointers must point before the start of the
- *  labels being read, so every jump goes strictly backwards and the walk ends. */
+function escape(l: string): string {
+  return l.split("\\").join("\\\\").split(".").join("\\.");
+}
+
+/** Reads the name at `o`; sets `after`. Pointers must point before the start of the label
+ *  run being read, so every jump goes strictly backwards and the walk ends. */
 function name(b: Uint8Array, o: number): string {
-  const start = o, n = b.length;
-  // run: start of the label run being read; len: wire length so far (1 for the root)
-  let s = "", run = o, len = 1, end = -1, hops = 0, jumpAt = -1, jumpText = 0, jumpLen = 0, c: number, i: number;
-  for (;;) {
-    if (o >= n) throw bad("name past end", o, 1);
-    c = b[o];
-    if (c > 191) {
-      if (o + 1 >= n) throw bad("name past end", o, 1);
-      if (end < 0) end = o + 2;
-      const t = (c & 63) << 8 | b[o + 1];
-      if (t >= run || ++hops > 127) throw bad("pointer not backwards", o);
-      for (i = 0; i < cached && cacheAt[i] != t; i++);
-      if (i < cached) {
-        const x = cacheName[i];
-        if ((len += cacheLen[i] - 1) > 255) break;
-        s = s && x ? s + "." + x : s + x;
-        after = end;
-        remember(start, s, len);
-        return s;
-      }
-      if (jumpAt < 0) { jumpAt = t; jumpText = s.length; jumpLen = len; }
-      run = o = t;
-      continue;
-    }
-    if (c > 63) throw bad("label type", o);
-    if (!c) break;
-    if (o + c >= n) throw bad("label past end", o, 1);
-    if ((len += c + 1) > 255) break;
-    let l: string = String.fromCharCode.apply(null, b.subarray(o + 1, o + c + 1) as any);
-    if (l.indexOf(".") >= 0 || l.indexOf("\\") >= 0) l = l.split("\\").join("\\\\").split(".").join("\\.");
-    s = s ? s + "." + l : l;
-    o += c + 1;
+  let s = "", c = b[o], l: string, end = -1;
+  const st = o;
+  // the usual answer name: a pointer to the first name of the message
+  if (c > 191 && cached && o + 1 < b.length && ((c & 63) << 8 | b[o + 1]) == cacheAt[0]) {
+    after = o + 2;
+    return cacheName[0];
   }
-  if (c) throw bad("name over 255 octets", start);
+  run = o; hops = 0; wire = 1; jumpAt = -1;
+  for (;;) {
+    while ((c = b[o]) && c < 64) {
+      if (o + c >= b.length || (wire += c + 1) > 255) throw bad(wire > 255 ? "name over 255 octets" : "label past end", o, 1);
+      l = String.fromCharCode.apply(null, b.subarray(o + 1, o += c + 1) as any);
+      if (l.indexOf(".") + l.indexOf("\\") > -2) l = escape(l);
+      s = s ? s + "." + l : l;
+    }
+    if (!(c > 191)) break;
+    if (end < 0) end = o + 2;
+    o = pointer(b, o, s);
+    if (o < 0) { s = s && cacheName[-o - 1] ? s + "." + cacheName[-o - 1] : s + cacheName[-o - 1]; break; }
+  }
+  if (c === undefined || c > 63 && c < 192) throw bad(c ? "label type" : "name past end", o, c ? 0 : 1);
   after = end < 0 ? o + 1 : end;
-  remember(start, s, len);
-  if (jumpAt >= 0) remember(jumpAt, jumpText ? s.substring(jumpText + 1) : s, len - jumpLen + 1);
+  remember(st, s, wire);
+  if (jumpAt >= 0) remember(jumpAt, jumpText ? s.substring(jumpText + 1) : s, wire - jumpWire + 1);
   return s;
+}
+
+/** Follows the pointer at `o` (name text so far: `s`): the offset to go on reading at, or
+ *  -1 - i when cache entry i holds the rest of the name. */
+function pointer(b: Uint8Array, o: number, s: string): number {
+  if (o + 1 >= b.length) throw bad("name past end", o, 1);
+  const t = (b[o] & 63) << 8 | b[o + 1];
+  if (t >= run || ++hops > 127) throw bad("pointer not backwards", o);
+  let i = 0;
+  for (; i < cached && cacheAt[i] != t; i++);
+  if (i < cached) {
+    if ((wire += cacheLen[i] - 1) > 255) throw bad("name over 255 octets", o);
+    return -1 - i;
+  }
+  if (jumpAt < 0) { jumpAt = t; jumpText = s.length; jumpWire = wire; }
+  return run = t;
 }
 
 /** The name at `offset` and the offset after it (after its pointer, if compressed). */
@@ -175,77 +193,85 @@ export function readHeader(b: Uint8Array): Header {
 
 /** Decodes a whole message; throws EBADMSG (see the top of this file). */
 export function parseMessage(b: Uint8Array): Message {
-  const h = readHeader(b), n = b.length,
+  const h = readHeader(b),
     m: Message = { id: h.id, flags: h.flags, questions: [], answers: [], authorities: [], additionals: [] };
-  let o = 12, k: number, s: number;
+  let o = 12, k: number;
   cached = short = 0;
   try {
-    for (k = h.qd; k > 0; k--) {
-      const q = name(b, o);
-      o = after + 4;
-      if (o > n) throw bad("question past end", o - 4, 1);
-      const c = b[o - 2] << 8 | b[o - 1];
-      m.questions.push({ name: q, type: b[o - 4] << 8 | b[o - 3], qclass: c & 32767, qu: c > 32767 });
-    }
-    for (s = 0; s < 3; s++) {
-      const list = s ? s > 1 ? m.additionals : m.authorities : m.answers;
-      for (k = s ? s > 1 ? h.ar : h.ns : h.an; k > 0; k--) {
-        const owner = name(b, o);
-        o = after + 10;
-        if (o > n) throw bad("record past end", o - 10, 1);
-        const type = b[o - 10] << 8 | b[o - 9], c = b[o - 8] << 8 | b[o - 7],
-          ttl = (b[o - 6] << 24 | b[o - 5] << 16 | b[o - 4] << 8 | b[o - 3]) >>> 0, e = o + (b[o - 2] << 8 | b[o - 1]);
-        if (e > n) throw bad("record past end", o, 1);
-        let d: RData, x = e - o, fit = true;
-        if (type == 1) {
-          fit = x == 4;
-          d = ipv4ToText(b, o);
-        } else if (type == 28) {
-          fit = x == 16;
-          d = ipv6ToText(b, o);
-        } else if (type == 2 || type == 5 || type == 12) {
-          d = name(b, o);
-          fit = after == e;
-        } else if (type == 33) {
-          if (x < 7) throw bad("rdata length", o);
-          d = { priority: b[o] << 8 | b[o + 1], weight: b[o + 2] << 8 | b[o + 3], port: b[o + 4] << 8 | b[o + 5], target: name(b, o + 6) };
-          fit = after == e;
-        } else if (type == 16) {
-          const t: Uint8Array[] = d = [];
-          for (x = o; x < e; x += b[x] + 1) {
-            if (x + b[x] >= e) throw bad("rdata length", x);
-            t.push(b.slice(x + 1, x + b[x] + 1));
-          }
-        } else if (type == 6) {
-          const mname = name(b, o), rname = name(b, after);
-          x = after;
-          fit = x + 20 == e;
-          const u = (i: number): number => (b[x + i] << 24 | b[x + i + 1] << 16 | b[x + i + 2] << 8 | b[x + i + 3]) >>> 0;
-          d = { mname, rname, serial: u(0), refresh: u(4), retry: u(8), expire: u(12), minimum: u(16) };
-        } else if (type == 47) {
-          const types: number[] = [];
-          d = { next: name(b, o), types };
-          // type bitmap (RFC 4034 §4.1.2): windows in increasing order, 1-32 bytes each
-          for (let x = after, p = -1; x < e; x += b[x + 1] + 2) {
-            const w = b[x], l = b[x + 1];
-            if (w <= p || !l || l > 32 || x + l + 2 > e) throw bad("NSEC bitmap", x);
-            p = w;
-            for (let j = 0; j < l * 8; j++) if (b[x + 2 + (j >> 3)] & 128 >> (j & 7)) types.push(w * 256 + j);
-          }
-        } else if (type == 41) {
-          d = { udpSize: c, extRcode: ttl >>> 24, version: ttl >> 16 & 255, flags: ttl & 65535, options: b.slice(o, e) };
-        } else {
-          d = b.slice(o, e);
-        }
-        if (!fit) throw bad("rdata length", o);
-        list.push({ name: owner, type, rclass: c & 32767, flush: c > 32767, ttl, data: d });
-        o = e;
-      }
-    }
+    for (k = h.qd; k > 0; k--) o = question(b, o, m.questions);
+    for (k = h.an; k > 0; k--) o = record(b, o, m.answers);
+    for (k = h.ns; k > 0; k--) o = record(b, o, m.authorities);
+    for (k = h.ar; k > 0; k--) o = record(b, o, m.additionals);
   } catch (e) {
     if (!(short && m.flags & FLAG_TC)) throw e;
   }
   return m;
+}
+
+function question(b: Uint8Array, o: number, list: Question[]): number {
+  const n = name(b, o);
+  o = after + 4;
+  if (o > b.length) throw bad("question past end", o - 4, 1);
+  const c = b[o - 2] << 8 | b[o - 1];
+  list.push({ name: n, type: b[o - 4] << 8 | b[o - 3], qclass: c & 32767, qu: c > 32767 });
+  return o;
+}
+
+function record(b: Uint8Array, o: number, list: ResourceRecord[]): number {
+  const n = name(b, o);
+  o = after + 10;
+  const type = b[o - 10] << 8 | b[o - 9], c = b[o - 8] << 8 | b[o - 7], e = o + (b[o - 2] << 8 | b[o - 1]),
+    ttl = (b[o - 6] << 24 | b[o - 5] << 16 | b[o - 4] << 8 | b[o - 3]) >>> 0;
+  if (o > b.length || e > b.length) throw bad("record past end", o, 1);
+  list.push({
+    name: n, type, rclass: c & 32767, flush: c > 32767, ttl,
+    data: type == 1 && e - o == 4 ? b[o] + "." + b[o + 1] + "." + b[o + 2] + "." + b[o + 3] : rdata(b, o, e, type, c, ttl),
+  });
+  return e;
+}
+
+/** The rdata of every type but a well-formed A. */
+function rdata(b: Uint8Array, o: number, e: number, type: number, c: number, ttl: number): RData {
+  let d: RData, x = e - o, fit = type != 1;
+  const u = (i: number): number => (b[i] << 24 | b[i + 1] << 16 | b[i + 2] << 8 | b[i + 3]) >>> 0;
+  if (type == 28) {
+    fit = x == 16;
+    d = ipv6ToText(b, o);
+  } else if (type == 2 || type == 5 || type == 12) {
+    d = name(b, o);
+    fit = after == e;
+  } else if (type == 33) {
+    if (x < 7) throw bad("rdata length", o);
+    d = { priority: b[o] << 8 | b[o + 1], weight: b[o + 2] << 8 | b[o + 3], port: b[o + 4] << 8 | b[o + 5], target: name(b, o + 6) };
+    fit = after == e;
+  } else if (type == 16) {
+    const t: Uint8Array[] = d = [];
+    for (x = o; x < e; x += b[x] + 1) {
+      if (x + b[x] >= e) throw bad("rdata length", x);
+      t.push(copy(b, x + 1, x + b[x] + 1));
+    }
+  } else if (type == 6) {
+    const mname = name(b, o), rname = name(b, after);
+    x = after;
+    fit = x + 20 == e;
+    d = { mname, rname, serial: u(x), refresh: u(x + 4), retry: u(x + 8), expire: u(x + 12), minimum: u(x + 16) };
+  } else if (type == 47) {
+    const types: number[] = [];
+    d = { next: name(b, o), types };
+    // type bitmap (RFC 4034 §4.1.2): windows in increasing order, 1-32 bytes each
+    for (let x = after, p = -1; x < e; x += b[x + 1] + 2) {
+      const w = b[x], l = b[x + 1];
+      if (w <= p || !l || l > 32 || x + l + 2 > e) throw bad("NSEC bitmap", x);
+      p = w;
+      for (let j = 0; j < l * 8; j++) if (b[x + 2 + (j >> 3)] & 128 >> (j & 7)) types.push(w * 256 + j);
+    }
+  } else if (type == 41) {
+    d = { udpSize: c, extRcode: ttl >>> 24, version: ttl >> 16 & 255, flags: ttl & 65535, options: copy(b, o, e) };
+  } else {
+    d = copy(b, o, e);
+  }
+  if (!fit) throw bad("rdata length", o);
+  return d;
 }
 
 // ---- encoding -------------------------------------------------------------------------
@@ -394,5 +420,5 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
   } catch (e: any) {
     throw e.code ? e : invalid(e.message || e);
   }
-  return out.slice(0, at);
+  return copy(out, 0, at);
 }
