@@ -1,9 +1,10 @@
 // Asks a DNS server from another host on the virtual LAN, with dns-packet (not our codec),
 // as a laptop on the same network would.
 import dnsPacket from "dns-packet";
+import type { DecodedPacket } from "dns-packet";
 import type { Host } from "../../emulator/lan/host.ts";
 
-export function dnsAsk(host: Host, server: string, name: string, type: string, port = 53, timeoutMs = 2000): Promise<dnsPacket.DecodedPacket> {
+export function dnsAsk(host: Host, server: string, name: string, type: string, port = 53, timeoutMs = 2000): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
     const id = Math.floor(Math.random() * 65536);
     const sock = host.udpBind({
