@@ -156,3 +156,16 @@ describe("espruino sandbox: Linux build profile", function () {
     }
   });
 });
+
+describe("espruino sandbox: Modules.addCached errors", function () {
+  it("a throwing module body propagates, and the name stays cached with partial exports", async function () {
+    const b = await bootBoard({ board: "esp32", code: "" });
+    try {
+      assert.throws(() => b.eval(`Modules.addCached("bad", function () { exports.a = 1; throw new Error("x"); })`), /x/);
+      assert.equal(b.eval(`require("bad").a`), 1);
+      assert.throws(() => b.eval(`Modules.addCached("obj", {})`), /args must be addCached/);
+    } finally {
+      b.powerOff();
+    }
+  });
+});

@@ -118,7 +118,7 @@ export class Chip {
   /** jspEvaluateModule: runs the module text (or a function's BODY) in a scope holding
    *  `exports` and `module` (module.exports = x replaces exports), `this` = exports. Variables
    *  of the enclosing function are NOT visible (only the body text is used). */
-  evaluateModule(source: string | ((...a: unknown[]) => unknown)): unknown {
+  evaluateModule(source: string | ((...a: unknown[]) => unknown), onError?: (partialExports: unknown) => void): unknown {
     let body: string;
     if (typeof source === "function") {
       const text = Function.prototype.toString.call(source);
@@ -131,7 +131,12 @@ export class Chip {
     scope.module = scope;
     const F = this.realm.global.Function as FunctionConstructor;
     const run = new F("__scope", "with (__scope) {\n" + body + "\n}");
-    run.call(scope.exports, scope);
+    try {
+      run.call(scope.exports, scope);
+    } catch (e) {
+      onError?.(scope.exports);
+      throw e;
+    }
     return scope.exports;
   }
 
@@ -305,7 +310,8 @@ export class Chip {
     defM("addCached", (id: unknown, src: unknown) => {
       if (typeof id !== "string" || (typeof src !== "string" && typeof src !== "function"))
         throw realm.error("args must be addCached(string, string|function)");
-      this.moduleCache.set(id, this.evaluateModule(src as string));
+      // a body that throws still leaves the name cached, with its partial exports (measured)
+      this.moduleCache.set(id, this.evaluateModule(src as string, (partial) => this.moduleCache.set(id, partial)));
     });
     defM("getCached", () => realm.arr([...this.moduleCache.keys()]));
     defM("removeCached", (id: unknown) => {
