@@ -34,8 +34,7 @@ describe("socket constants", () => {
       AI_NUMERICSERV: 1024, EAI_BADFLAGS: -1, EAI_NONAME: -2, EAI_AGAIN: -3, EAI_FAIL: -4, EAI_NODATA: -5,
       EAI_FAMILY: -6, EAI_SOCKTYPE: -7, EAI_SERVICE: -8, EAI_ADDRFAMILY: -9, EAI_MEMORY: -10,
       EAI_SYSTEM: -11, EAI_OVERFLOW: -12, SOL_SOCKET: 1, SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4,
-      SO_BROADCAST: 6, SO_SNDBUF: 7, SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_REUSEPORT: 15, SO_RCVTIMEO: 20,
-      SO_SNDTIMEO: 21, TCP_NODELAY: 1, IP_TTL: 2, IP_MULTICAST_IF: 32, IP_MULTICAST_TTL: 33,
+      SO_BROADCAST: 6, SO_KEEPALIVE: 9, SO_REUSEPORT: 15, TCP_NODELAY: 1, IP_TTL: 2, IP_MULTICAST_IF: 32, IP_MULTICAST_TTL: 33,
       IP_MULTICAST_LOOP: 34, IP_ADD_MEMBERSHIP: 35, IP_DROP_MEMBERSHIP: 36, IPV6_V6ONLY: 26,
       INADDR_ANY: 0, INADDR_LOOPBACK: 2130706433, INADDR_BROADCAST: 4294967295, SHUT_RD: 0, SHUT_WR: 1,
       SHUT_RDWR: 2, MSG_PEEK: 2, MSG_DONTWAIT: 64,
@@ -44,9 +43,14 @@ describe("socket constants", () => {
   });
 
   it("named exports agree with the table", () => {
+    let n = 0;
     for (const k of Object.keys(C)) {
-      if (k !== "constants") assert.equal((C as any)[k], (C.constants as any)[k], k);
+      if (k !== "constants" && k !== "EAI_NAMES") {
+        assert.equal((C as any)[k], C.constants[k], k);
+        n++;
+      }
     }
+    assert.equal(n, 18);
   });
 });
 

@@ -24,7 +24,7 @@
 // which keeps DNS round-robin order. The outcome: an IPv4-only board lists IPv4 first; a
 // dual-stack board lists global IPv6 first, then IPv4; loopback lists ::1 first only when
 // IPv6 works; the passive wildcard lists 0.0.0.0 before ::, as Linux does.
-import { ipv4ToText, textToIpv4, textToIpv6 } from "../dns/ip";
+import { ipv4ToText, textToIpv6 } from "../dns/ip";
 import {
   AF_INET, AF_INET6, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
@@ -95,22 +95,19 @@ export function checkAddrInfoRequest(req: AddrInfoRequest, env: AddrEnv): AddrIn
   const host = req.host, flags = req.flags, type = req.type, proto = req.proto;
   const empty = !host || host == "*";
   let family = req.family, service = req.port === "" ? null : req.port;
-  if (empty && req.port == null) throw gaierror("EAI_NONAME", "give a host, a port, or both");
-  if (flags & ~0x7ff) throw gaierror("EAI_BADFLAGS", "flags " + flags + " has bits no AI_* constant has");
-  if (flags & AI_CANONNAME && empty) throw gaierror("EAI_BADFLAGS", "AI_CANONNAME needs a host name");
-  if (family && family != AF_INET && family != AF_INET6) throw gaierror("EAI_FAMILY", "family " + family + "; use AF_INET, AF_INET6 or 0");
+  if (empty && req.port == null) throw gaierror("EAI_NONAME", "no host and no port");
+  if (flags & ~0x7ff || flags & AI_CANONNAME && empty) throw gaierror("EAI_BADFLAGS", "flags " + flags + (empty ? " without a host" : ""));
+  if (family && family != AF_INET && family != AF_INET6) throw gaierror("EAI_FAMILY", "family " + family);
   if (flags & AI_ADDRCONFIG) {
     if (!family) {
       if (env.hasV4 != env.hasV6) family = env.hasV4 ? AF_INET : AF_INET6;
     } else if (family == AF_INET ? !env.hasV4 : !env.hasV6) {
-      throw gaierror("EAI_NONAME", "AI_ADDRCONFIG and the board has no IPv" + (family == AF_INET ? 4 : 6) + " address yet; connect first");
+      throw gaierror("EAI_NONAME", "AI_ADDRCONFIG and no address of family " + family + " yet");
     }
   }
   if (typeof service == "string" && /^\d+$/.test(service)) service = +service;
-  if (typeof service == "string" && flags & AI_NUMERICSERV) throw gaierror("EAI_NONAME", "AI_NUMERICSERV and port '" + service + "' is not a number");
-  if (typeof service == "number" && !(service >= 0 && service <= 65535 && service % 1 == 0)) {
-    throw gaierror("EAI_SERVICE", "port " + service + " is outside 0-65535");
-  }
+  if (typeof service == "string" && flags & AI_NUMERICSERV) throw gaierror("EAI_NONAME", "AI_NUMERICSERV and port " + service);
+  if (typeof service == "number" && !(service >= 0 && service <= 65535 && service % 1 == 0)) throw gaierror("EAI_SERVICE", "port " + service);
   // the socket types, as glibc's get_servtuples picks them
   const kinds: number[][] = [];
   for (let i = 0; i < 3; i++) {
@@ -119,19 +116,14 @@ export function checkAddrInfoRequest(req: AddrInfoRequest, env: AddrEnv): AddrIn
     const port = typeof service == "string" ? k[2] ? servicePort(service, k[2]) : -1 : service || 0;
     if (type || proto) {
       // one type asked for (or implied by the protocol): its service must exist
-      if (service != null && (!k[2] || port < 0)) {
-        throw gaierror("EAI_SERVICE", k[2] ? "no " + k[2] + " service '" + service + "' in the board's table; pass the port number" : "SOCK_RAW takes no port; pass None");
-      }
+      if (service != null && (port < 0 || !k[2])) throw gaierror("EAI_SERVICE", "port " + service + " for type " + k[0]);
       kinds.push([k[0], k[2] ? k[1] : proto, port]);
       break;
     }
     if (port >= 0) kinds.push([k[0], k[1], port]);
   }
-  if (!kinds.length) {
-    // a type no row has (with type 0 a protocol always finds SOCK_RAW), or an unknown service
-    throw type ? gaierror("EAI_SOCKTYPE", "type " + type + (proto ? " with proto " + proto : "") + "; use SOCK_STREAM, SOCK_DGRAM or SOCK_RAW")
-      : gaierror("EAI_SERVICE", "no service '" + service + "' in the board's table; pass the port number");
-  }
+  // a type no row has (with type 0 a protocol always finds SOCK_RAW), or an unknown service
+  if (!kinds.length) throw type ? gaierror("EAI_SOCKTYPE", "type " + type + " proto " + proto) : gaierror("EAI_SERVICE", "port " + service);
   // the host: none, numeric, or a name to resolve
   const addrs: [number, string][] = [];
   let name: string | null = null;
@@ -145,12 +137,12 @@ export function checkAddrInfoRequest(req: AddrInfoRequest, env: AddrEnv): AddrIn
       if (family && n[0] != family) {
         if (n[0] == AF_INET && flags & AI_V4MAPPED) n[1] = "::ffff:" + n[1];
         else if (n[0] == AF_INET6 && !n[1].indexOf("::ffff:") && n[1].indexOf(".") > 0) n[1] = n[1].slice(7);
-        else throw gaierror("EAI_ADDRFAMILY", host + " is an IPv" + (n[0] == AF_INET ? "4 address; add AI_V4MAPPED or ask for AF_INET" : "6 address; ask for AF_INET6"));
+        else throw gaierror("EAI_ADDRFAMILY", host + " for family " + family);
         n[0] = family;
       }
       addrs.push(n);
     } else if (flags & AI_NUMERICHOST) {
-      throw gaierror("EAI_NONAME", "AI_NUMERICHOST and '" + host + "' is not a numeric address");
+      throw gaierror("EAI_NONAME", "AI_NUMERICHOST and " + host);
     } else name = host;
   }
   return { name, v4: family != AF_INET6 || !!(flags & AI_V4MAPPED), v6: family != AF_INET, family, addrs, kinds };
@@ -159,29 +151,23 @@ export function checkAddrInfoRequest(req: AddrInfoRequest, env: AddrEnv): AddrIn
 /** RFC 6724 sort key of one destination (see the top of this file); smaller sorts first.
  *  IPv4 is looked at as ::ffff:a.b.c.d, so mapped AF_INET6 results rank as IPv4. */
 function sortKey(family: number, ip: string, env: AddrEnv): number[] {
-  const v4 = family == AF_INET ? textToIpv4(ip) : null;
-  const b = new Uint8Array(16);
-  if (v4) {
-    b[10] = b[11] = 255;
-    b.set(v4, 12);
-  } else b.set(textToIpv6(ip) || b);
+  const b = textToIpv6(family == AF_INET ? "::ffff:" + ip : ip) || new Uint8Array(16);
   let z = 0;
   for (let i = 0; i < 10; i++) z |= b[i];
-  // ::ffff:0:0/96 (IPv4), ::/96, ::1
-  const mapped = !z && (b[10] & b[11]) == 255, compat = !(z | b[10] | b[11]), w0 = b[0] << 8 | b[1];
-  const loop6 = compat && !(b[12] | b[13] | b[14]) && b[15] == 1;
+  // ::ffff:0:0/96 (IPv4), ::/96, loopback (127/8 or ::1), first 10 bits
+  const mapped = !z && (b[10] & b[11]) == 255, compat = !(z | b[10] | b[11]), w0 = b[0] << 8 | b[1], t10 = w0 >> 6;
+  const loop = mapped ? b[12] == 127 : compat && !(b[12] | b[13] | b[14]) && b[15] == 1;
   // [precedence, label] from the RFC 6724 §2.1 policy table
-  const pl = mapped ? [35, 4] : loop6 ? [50, 0] : compat ? [1, 3] : w0 == 0x2002 ? [30, 2] : w0 == 0x2001 && !(b[2] | b[3]) ? [5, 5]
-    : (b[0] & 254) == 252 ? [3, 13] : w0 >> 6 == 1019 ? [1, 11] : w0 == 0x3ffe ? [1, 12] : [40, 1];
-  // scope: IPv4 loopback and 169.254/16 are link-local; IPv6 multicast carries its own
-  const scope = mapped ? (b[12] == 127 || b[12] == 169 && b[13] == 254 ? 2 : 14) : b[0] == 255 ? b[1] & 15
-    : loop6 || w0 >> 6 == 1018 ? 2 : w0 >> 6 == 1019 ? 5 : 14;
+  const pl = mapped ? [35, 4] : loop ? [50, 0] : compat ? [1, 3] : w0 == 0x2002 ? [30, 2] : w0 == 0x2001 && !(b[2] | b[3]) ? [5, 5]
+    : (b[0] & 254) == 252 ? [3, 13] : t10 == 1019 ? [1, 11] : w0 == 0x3ffe ? [1, 12] : [40, 1];
+  // scope: loopback and link-local (169.254/16, fe80::/10) 2, site-local 5, multicast its own
+  const scope = loop || (mapped ? b[12] == 169 && b[13] == 254 : t10 == 1018) ? 2 : mapped ? 14 : b[0] == 255 ? b[1] & 15 : t10 == 1019 ? 5 : 14;
   return [
-    (mapped ? b[12] == 127 || env.hasV4 : env.hasV6) ? 0 : 1,
-    mapped && scope == 2 && b[12] != 127 ? 1 : 0,
-    pl[1] == (mapped ? 4 : loop6 ? 0 : 1) ? 0 : 1,
-    -pl[0],
-    scope,
+    loop && mapped || (mapped ? env.hasV4 : env.hasV6) ? 0 : 1, // rule 1
+    mapped && scope == 2 && !loop ? 1 : 0, // rule 2
+    pl[1] == (mapped ? 4 : loop ? 0 : 1) ? 0 : 1, // rule 5
+    -pl[0], // rule 6
+    scope, // rule 8
   ];
 }
 
@@ -204,7 +190,7 @@ export function buildAddrInfo(req: AddrInfoRequest, resolved: Resolved, env: Add
     v4.forEach((a) => addrs.push(family == AF_INET6 ? [AF_INET6, "::ffff:" + a] : [AF_INET, a]));
     v6.forEach((a) => addrs.push([AF_INET6, a]));
     if (!addrs.length) {
-      throw gaierror("EAI_NONAME", plan.name + " has no " + (family == AF_INET ? "IPv4 " : family ? "IPv6 " : "") + "address");
+      throw gaierror("EAI_NONAME", plan.name + " has no address of family " + family);
     }
   }
   const keys = addrs.map((a, i) => sortKey(a[0], a[1], env).concat(i));

@@ -1,6 +1,7 @@
 // The socket module's constants, with the values CPython has on Linux (so numbers printed
-// on the board read the same as on a desktop). Each is also a named export: esbuild inlines
-// those into the code that uses them, so `constants` below is the only table in the bundle.
+// on the board read the same as on a desktop). The named exports are the ones camnet's own
+// code uses (esbuild inlines them); `constants` holds every public one, built at load time
+// from a compact list ("<prefix> <name> <value> ..." groups) to keep the bundle small.
 // AF_UNIX, SOCK_SEQPACKET, IPPROTO_SCTP and the like are absent: the board has none of them.
 
 export const AF_UNSPEC = 0;
@@ -25,35 +26,21 @@ export const AI_ALL = 16;
 export const AI_ADDRCONFIG = 32;
 export const AI_NUMERICSERV = 1024;
 
-export const EAI_BADFLAGS = -1;
-export const EAI_NONAME = -2;
-export const EAI_AGAIN = -3;
-export const EAI_FAIL = -4;
-export const EAI_NODATA = -5;
-export const EAI_FAMILY = -6;
-export const EAI_SOCKTYPE = -7;
-export const EAI_SERVICE = -8;
-export const EAI_ADDRFAMILY = -9;
-export const EAI_MEMORY = -10;
-export const EAI_SYSTEM = -11;
-export const EAI_OVERFLOW = -12;
+/** The EAI_* names in Linux order: EAI_<EAI_NAMES[i]> is -1-i (EAI_BADFLAGS -1, EAI_NONAME -2, ...). */
+export const EAI_NAMES = "BADFLAGS NONAME AGAIN FAIL NODATA FAMILY SOCKTYPE SERVICE ADDRFAMILY MEMORY SYSTEM OVERFLOW".split(" ");
 
 /** Every public constant, for `Object.assign(socketModule, constants)`. */
-export const constants = {
-  AF_UNSPEC, AF_INET, AF_INET6,
-  SOCK_STREAM, SOCK_DGRAM, SOCK_RAW,
-  IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6,
-  AI_PASSIVE, AI_CANONNAME, AI_NUMERICHOST, AI_V4MAPPED, AI_ALL, AI_ADDRCONFIG, AI_NUMERICSERV,
-  EAI_BADFLAGS, EAI_NONAME, EAI_AGAIN, EAI_FAIL, EAI_NODATA, EAI_FAMILY, EAI_SOCKTYPE,
-  EAI_SERVICE, EAI_ADDRFAMILY, EAI_MEMORY, EAI_SYSTEM, EAI_OVERFLOW,
-  // setsockopt levels and options (Linux numbering)
-  SOL_SOCKET: 1, SO_REUSEADDR: 2, SO_TYPE: 3, SO_ERROR: 4, SO_BROADCAST: 6, SO_SNDBUF: 7,
-  SO_RCVBUF: 8, SO_KEEPALIVE: 9, SO_REUSEPORT: 15, SO_RCVTIMEO: 20, SO_SNDTIMEO: 21,
-  TCP_NODELAY: 1,
-  IP_TTL: 2, IP_MULTICAST_IF: 32, IP_MULTICAST_TTL: 33, IP_MULTICAST_LOOP: 34,
-  IP_ADD_MEMBERSHIP: 35, IP_DROP_MEMBERSHIP: 36,
-  IPV6_V6ONLY: 26,
-  INADDR_ANY: 0, INADDR_LOOPBACK: 0x7f000001, INADDR_BROADCAST: 0xffffffff,
-  SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2,
-  MSG_PEEK: 2, MSG_DONTWAIT: 64,
-};
+export const constants: { [name: string]: number } = {};
+
+("AF_ UNSPEC 0 INET 2 INET6 10,SOCK_ STREAM 1 DGRAM 2 RAW 3,IPPROTO_ IP 0 ICMP 1 TCP 6 UDP 17 IPV6 41," +
+  "AI_ PASSIVE 1 CANONNAME 2 NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024," +
+  "SO_ REUSEADDR 2 TYPE 3 ERROR 4 BROADCAST 6 KEEPALIVE 9 REUSEPORT 15," +
+  "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL 33 MULTICAST_LOOP 34 ADD_MEMBERSHIP 35 DROP_MEMBERSHIP 36," +
+  "SHUT_ RD 0 WR 1 RDWR 2, SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 INADDR_ANY 0 INADDR_LOOPBACK 2130706433 " +
+  "INADDR_BROADCAST 4294967295 MSG_PEEK 2 MSG_DONTWAIT 64").split(",").forEach((group) => {
+  const w = group.split(" ");
+  for (let i = 1; i < w.length; i += 2) constants[w[0] + w[i]] = +w[i + 1];
+});
+EAI_NAMES.forEach((name, i) => {
+  constants["EAI_" + name] = -1 - i;
+});

@@ -2,6 +2,7 @@
 // Espruino cannot subclass Error. gaierror mirrors Python's socket.gaierror on Linux: the
 // message starts with glibc's gai_strerror text, e.g. "[Errno -2] Name or service not known".
 import type { CodedError } from "../platform/types";
+import { EAI_NAMES } from "./constants";
 
 /** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError. */
 export function oserror(code: string, message: string, errno?: number): CodedError {
@@ -11,8 +12,7 @@ export function oserror(code: string, message: string, errno?: number): CodedErr
   return e;
 }
 
-// EAI_<name> at index i has errno -1-i (the Linux numbering, see constants.ts).
-const EAI_NAMES = "BADFLAGS NONAME AGAIN FAIL NODATA FAMILY SOCKTYPE SERVICE ADDRFAMILY MEMORY SYSTEM OVERFLOW".split(" ");
+// glibc's gai_strerror texts, in EAI_NAMES order
 const EAI_TEXT = ("Bad value for ai_flags|Name or service not known|Temporary failure in name resolution|" +
   "Non-recoverable failure in name resolution|No address associated with hostname|ai_family not supported|" +
   "ai_socktype not supported|Servname not supported for ai_socktype|Address family for hostname not supported|" +

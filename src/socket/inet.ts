@@ -47,12 +47,12 @@ export function ipv6Text(b: Uint8Array): string {
   return b[12] | b[13] ? "::" + ipv4ToText(b, 12) : ipv6ToText(b);
 }
 
-const illegal = (fn: string, text: string) =>
-  oserror("EINVAL", "illegal IP address string passed to " + fn + ": '" + text + "'; write it like 192.168.1.20" +
-    (fn == "inet_pton" ? " or fe80::1" : ""));
+const illegal = (fn: string, text: string) => oserror("EINVAL", "illegal IP address string passed to " + fn + ": " + text);
 
-const badFamily = (family: number) =>
-  oserror("EAFNOSUPPORT", "Address family not supported by protocol: " + family + "; use AF_INET or AF_INET6", 97);
+const badFamily = (family: number) => oserror("EAFNOSUPPORT", "Address family not supported by protocol: " + family, 97);
+
+/** "invalid length of packed IP address string: 3 bytes, need 4" */
+const badLength = (text: string, n: number, need: number) => oserror("EINVAL", text + ": " + n + " bytes, need " + need);
 
 /** "127.1" -> Uint8Array [127, 0, 0, 1] (glibc's lenient syntax); bad: EINVAL. */
 export function inet_aton(text: string): Uint8Array {
@@ -63,7 +63,7 @@ export function inet_aton(text: string): Uint8Array {
 
 /** 4 bytes -> "a.b.c.d"; other lengths: EINVAL "packed IP wrong length for inet_ntoa". */
 export function inet_ntoa(packed: Uint8Array | number[]): string {
-  if (packed.length != 4) throw oserror("EINVAL", "packed IP wrong length for inet_ntoa: " + packed.length + " bytes, need 4");
+  if (packed.length != 4) throw badLength("packed IP wrong length for inet_ntoa", packed.length, 4);
   return ipv4ToText(packed as Uint8Array);
 }
 
@@ -81,7 +81,7 @@ export function inet_pton(family: number, text: string): Uint8Array {
 export function inet_ntop(family: number, packed: Uint8Array | number[]): string {
   const n = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
   if (!n) throw badFamily(family);
-  if (packed.length != n) throw oserror("EINVAL", "invalid length of packed IP address string: " + packed.length + " bytes, need " + n);
+  if (packed.length != n) throw badLength("invalid length of packed IP address string", packed.length, n);
   const b = new Uint8Array(packed);
   return n == 4 ? ipv4ToText(b) : ipv6Text(b);
 }
