@@ -15,7 +15,7 @@
 //         tsx scripts/build.ts --entry f.ts --out dir [--board linux] [--budget N]
 // The pipeline is exported (buildBundle, buildBoard, ...) for tests and the bench.
 import * as esbuild from "esbuild";
-import { transformSync } from "@babel/core";
+import { parseSync, transformSync } from "@babel/core";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -121,16 +121,40 @@ export const MINIFY_UNSUPPORTED = [
 ] as const;
 
 /**
- * Babel's transform-classes wraps every class in a function carrying "use strict"; Espruino
- * ignores the directive (§6 Misc), so dropping it only saves bytes (13 per class).
+ * Babel's loose class transform defines a getter and a setter of the same name with two
+ * Object.defineProperty calls (helper _defineAccessor). Espruino REPLACES the accessor on the
+ * second call instead of merging (measured: the getter is lost, `obj.x` reads undefined), so
+ * the helper is swapped for one that carries over the other half of the pair.
  */
-function dropUseStrict() {
+const MERGING_DEFINE_ACCESSOR = `function _defineAccessor(type, obj, key, fn) {
+  var d = Object.getOwnPropertyDescriptor(obj, key), c = { configurable: true, enumerable: true };
+  if (d && d.get) c.get = d.get;
+  if (d && d.set) c.set = d.set;
+  c[type] = fn;
+  return Object.defineProperty(obj, key, c);
+}`;
+
+type BabelPath = { node: any; parentPath: BabelPath | null; remove(): void; replaceWith(n: unknown): void };
+
+/**
+ * Babel plugin run with preset-env: fixes helpers for Espruino and drops the "use strict"
+ * directives transform-classes adds (Espruino ignores them, §6 Misc: 13 bytes per class).
+ * Works in `post`, after every transform has inserted its helpers.
+ */
+function espruinoFixups() {
   return {
-    name: "camnet-drop-use-strict",
+    name: "camnet-espruino-fixups",
     post(file: { path: { traverse(v: object): void } }) {
       file.path.traverse({
-        Directive(p: { node: { value: { value: string } }; remove(): void }) {
+        Directive(p: BabelPath) {
           if (p.node.value.value === "use strict") p.remove();
+        },
+        FunctionDeclaration(p: BabelPath) {
+          if (p.node.id?.name === "_defineAccessor" && p.parentPath?.node.type === "Program" && !p.node.camnetFixed) {
+            const merged = parseSync(MERGING_DEFINE_ACCESSOR, { configFile: false, babelrc: false })!.program.body[0];
+            (merged as { camnetFixed?: boolean }).camnetFixed = true;
+            p.replaceWith(merged);
+          }
         },
       });
     },
@@ -288,7 +312,7 @@ export async function buildBundle(opts: BundleOptions): Promise<BundleResult> {
     inputSourceMap: map1,
     sourceMaps: true,
     presets: [[require.resolve("@babel/preset-env"), BABEL_PRESET_OPTIONS]],
-    plugins: [dropUseStrict],
+    plugins: [espruinoFixups],
     assumptions: BABEL_ASSUMPTIONS,
   });
   if (!stage2?.code || !stage2.map) throw new Error(`${opts.label}: Babel produced no output`);

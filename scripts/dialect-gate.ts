@@ -317,7 +317,10 @@ export function checkDialect(code: string, opts: GateOptions): Violation[] {
         if (problems.length) report(n, "regex", `RegExp(${JSON.stringify(n.arguments[0].value)}): ${problems.join("; ")}`);
       }
       if (t.isIdentifier(callee) && (callee.name === "_wrapNativeSuper" || callee.name === "_isNativeReflectConstruct")) {
-        report(n, "extends-builtin", "class extends a built-in (Babel's _wrapNativeSuper): breaks on Espruino; use Object.assign(new Error(msg), {code})");
+        // Babel maps the argument (the `Error` of `extends Error`) to the class's source line.
+        const at = n.arguments[0] && t.isIdentifier(n.arguments[0]) ? n.arguments[0] : n;
+        const what = t.isIdentifier(at) ? at.name : "a built-in";
+        report(at, "extends-builtin", `class extends ${what} (Babel's ${callee.name}): breaks on Espruino; use Object.assign(new Error(msg), {code})`);
       }
       if (t.isCallExpression(n) && t.isMemberExpression(callee) && isUnboundGlobal(path, callee.object, "Math") &&
         staticName(callee) === "pow" && n.arguments.length === 2 && t.isNumericLiteral(n.arguments[1]) &&

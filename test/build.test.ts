@@ -1,0 +1,148 @@
+// The build: every board profile gives minified bundles, a size report per module, and
+// budgets are enforced. One build per board (in a temp dir) is shared by the tests.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  BudgetError, buildBoard, buildBundle, defaultEntries, formatSizeTable, groupOf, loadBoards, ROOT,
+  type BoardBuild, type BoardProfile, type SizesReport,
+} from "../scripts/build.ts";
+import { espruinoBinary, runOnEspruino } from "../scripts/lib/espruino-run.ts";
+
+describe("build: every board profile", function () {
+  const boards = loadBoards();
+  const builds = new Map<string, BoardBuild>();
+  let tmp = "";
+
+  before(async () => {
+    tmp = mkdtempSync(path.join(tmpdir(), "camnet-build-"));
+    for (const b of boards) builds.set(b.id, await buildBoard(b, { outDir: path.join(tmp, b.id) }));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("finds the board profiles, named by file", () => {
+    assert.ok(boards.length >= 3);
+    assert.ok(boards.some((b) => b.id === "esp32") && boards.some((b) => b.id === "linux"));
+    for (const b of boards) assert.equal(typeof b.capabilities, "object", b.id);
+  });
+
+  for (const id of ["esp32", "esp32-verify", "linux"]) {
+    it(`${id}: writes camnet.js${existsSync(path.join(ROOT, "firmware/main.ts")) ? ", firmware.js" : ""} and sizes.json`, () => {
+      const b = builds.get(id);
+      assert.ok(b, `no board ${id}`);
+      for (const out of Object.keys(defaultEntries())) {
+        const file = path.join(b.outDir, out);
+        assert.ok(existsSync(file), `${file} missing`);
+        const code = readFileSync(file, "utf8");
+        assert.ok(code.length > 500, `${out} is suspiciously small`);
+        // Minified: no esbuild file markers, no indentation, very few lines.
+        assert.ok(!/\/\/ src\//.test(code), `${out} still has comments`);
+        assert.ok(!/\n {2,}\S/.test(code), `${out} is indented`);
+        assert.ok(code.split("\n").length < 40, `${out} has ${code.split("\n").length} lines`);
+        assert.equal(Buffer.byteLength(code), b.outputs[out].bytes);
+      }
+      const sizes = JSON.parse(readFileSync(path.join(b.outDir, "sizes.json"), "utf8")) as SizesReport;
+      assert.equal(sizes.board, id);
+      const camnet = sizes.outputs["camnet.js"];
+      const total = Object.values(camnet.groups).reduce((a, n) => a + n, 0);
+      assert.equal(total, camnet.bytes, "module figures add up to the bundle size");
+      assert.ok(camnet.groups.platform > 0 && camnet.groups.network > 0, JSON.stringify(camnet.groups));
+      assert.ok(camnet.loweredBytes > camnet.bytes, "the minified bundle is smaller than the lowered one");
+    });
+  }
+
+  it("bakes each board's profile into its bundle (CAMNET_BOARD)", () => {
+    const esp = readFileSync(path.join(builds.get("esp32")!.outDir, "camnet.js"), "utf8");
+    const linux = readFileSync(path.join(builds.get("linux")!.outDir, "camnet.js"), "utf8");
+    assert.match(esp, /id:"esp32"/);
+    assert.match(esp, /nativeMdns:!0/);
+    assert.match(linux, /id:"linux"/);
+    assert.match(linux, /nativeMdns:!1/);
+  });
+
+  it("prints a size table with a row per module and a total", () => {
+    const table = formatSizeTable(builds.get("linux")!.sizes);
+    assert.match(table, /^linux: minified bytes per module/);
+    assert.match(table, /\nplatform +\d+/);
+    assert.match(table, /\ntotal +\d+/);
+  });
+
+  it("groups sources by src/<dir>/", () => {
+    assert.equal(groupOf("src/dns/resolver.ts"), "dns");
+    assert.equal(groupOf("src/runtime.ts"), "runtime");
+    assert.equal(groupOf("firmware/main.ts"), "firmware");
+    assert.equal(groupOf("<define:CAMNET_BOARD>"), "board");
+  });
+
+  it("the linux bundle runs on the real Espruino interpreter and registers require('network')", function () {
+    const bin = espruinoBinary();
+    if (!bin) this.skip(); // set ESPRUINO_BIN to the Linux build to run this
+    const code = readFileSync(path.join(builds.get("linux")!.outDir, "camnet.js"), "utf8");
+    const lines = runOnEspruino(bin!, code + '\nprint("hostname=" + require("network").hostname()); quit();\n');
+    assert.ok(lines.includes("hostname=espruino"), lines.join("\n"));
+  });
+});
+
+describe("build: budgets", () => {
+  const linux = loadBoards().find((b) => b.id === "linux")!;
+  const entries = { "camnet.js": "src/runtime.ts" };
+
+  it("refuses a bundle over budgetBytes, saying by how much", async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), "camnet-budget-"));
+    try {
+      const tiny: BoardProfile = { ...linux, budgetBytes: 100 };
+      const error = await buildBoard(tiny, { outDir: tmp, entries }).then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof BudgetError, String(error));
+      const m = /camnet\.js is (\d+) bytes: (\d+) bytes over its budget of 100/.exec(error.message);
+      assert.ok(m, error.message);
+      assert.equal(Number(m[2]), Number(m[1]) - 100);
+      assert.ok(!existsSync(path.join(tmp, "camnet.js")), "nothing is written when over budget");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a module over its own budget, and accepts generous budgets", async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), "camnet-budget-"));
+    try {
+      const perModule: BoardProfile = { ...linux, budgetBytes: { modules: { network: 10 } } };
+      const error = await buildBoard(perModule, { outDir: tmp, entries }).then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof BudgetError, String(error));
+      assert.match(error.message, /module network in dist\/linux\/camnet\.js is \d+ bytes: \d+ bytes over its budget of 10/);
+      const roomy: BoardProfile = { ...linux, budgetBytes: { camnet: 10_000_000, modules: { network: 10_000_000 } } };
+      const ok = await buildBoard(roomy, { outDir: tmp, entries });
+      assert.ok(ok.outputs["camnet.js"].bytes > 0);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("build: command line --entry/--out", function () {
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "scripts/build.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+
+  it("builds a single entry into --out, and fails naming file and line for a forbidden construct", () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), "camnet-cli-"));
+    try {
+      const good = run(["--entry", "test/fixtures/dialect/clean.ts", "--out", tmp]);
+      assert.equal(good.status, 0, good.stderr);
+      assert.ok(existsSync(path.join(tmp, "clean.js")) && existsSync(path.join(tmp, "sizes.json")));
+      const bad = run(["--entry", "test/fixtures/dialect/async.ts", "--out", tmp]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /test\/fixtures\/dialect\/async\.ts:2:\d+ +\[async\]/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("the exported pipeline keeps the stages apart (bundled -> lowered -> minified)", async () => {
+    const r = await buildBundle({ entry: "test/fixtures/dialect/clean.ts", board: null, label: "clean.js" });
+    assert.match(r.bundled, /class extends Base/, "stage 1 keeps ES2022 classes");
+    assert.ok(!/\bclass\s/.test(r.lowered), "stage 2 lowers classes");
+    assert.match(r.lowered, /\/\/ test\/fixtures\/dialect\/clean\.ts/, "stage 2 keeps esbuild's file markers");
+    assert.ok(r.minified.length < r.lowered.length * 0.8, "stage 3 minifies");
+  });
+});
