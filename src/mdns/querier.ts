@@ -1,12 +1,10 @@
 // One-shot mDNS queries (RFC 6762 §5.2-§5.4) on the shared 5353 socket: the first query
 // asks for a unicast reply (QU), retransmissions 250 ms, 500 ms, 1 s ... later ask by
-// multicast. Answers are cached by their TTL (a small fixed-size cache).
+// multicast. Answers are cached by their TTL (16 entries per IO).
 import { TYPE_A, TYPE_ANY, TYPE_PTR, TYPE_SRV, TYPE_TXT, encodeMessage, parseMessage } from "../dns/message";
 import type { Question, ResourceRecord, Srv } from "../dns/message";
 import { GROUP, PORT, fail, join, leave, lower, mentions } from "./wire";
 import type { Channel, MdnsIO } from "./wire";
-
-const cache: { k: string; e: number; r: ResourceRecord[] }[] = [];
 
 /** Sends `ask()`'s questions now and again after 250, 500, 1000 ... ms until `timeoutMs`,
  *  passes every record of a response mentioning `watch()` (and the local responder's own
@@ -58,7 +56,9 @@ function session<T>(io: MdnsIO, timeoutMs: number, ask: () => { q: Question[]; k
 /** The records of `type` (A, AAAA, PTR, SRV, TXT, ANY) for a .local `name`; rejects with
  *  EAI_NONAME when nobody answers within `timeoutMs` (default 2000). */
 export function query(io: MdnsIO, name: string, type: number, timeoutMs?: number): Promise<ResourceRecord[]> {
-  const n = lower(name), k = n + "/" + type, now = io.now(), ms = timeoutMs || 2000;
+  const n = lower(name), k = n + "/" + type, now = io.now(), ms = timeoutMs || 2000,
+    // answers by TTL, per IO (per board), at most 16
+    cache: { k: string; e: number; r: ResourceRecord[] }[] = (io as any).mdnsCache || ((io as any).mdnsCache = []);
   for (let i = 0; i < cache.length; i++) {
     if (cache[i].k == k) {
       if (cache[i].e > now) return Promise.resolve(cache[i].r.slice());
