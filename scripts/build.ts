@@ -14,6 +14,7 @@
 //         tsx scripts/build.ts --board linux        one board (repeatable)
 //         tsx scripts/build.ts --entry f.ts --out dir [--board linux] [--budget N]
 // The pipeline is exported (buildBundle, buildBoard, ...) for tests and the bench.
+import { execFileSync } from "node:child_process";
 import * as esbuild from "esbuild";
 import { parseSync, transformSync } from "@babel/core";
 import { createRequire } from "node:module";
@@ -61,12 +62,22 @@ export function loadBoards(dir = path.join(ROOT, "boards")): BoardProfile[] {
     });
 }
 
+/** When the sources were committed (s): the firmware's "build date". A clock result before
+ *  it cannot be right (ntptime refuses it). Taken from git so that builds are reproducible. */
+function buildTime(): number {
+  try {
+    return Number(execFileSync("git", ["log", "-1", "--format=%ct"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** What device code sees as CAMNET_BOARD (types/camnet.d.ts). */
 export function boardDefine(board: BoardProfile): string {
   return JSON.stringify({
     id: board.id,
-    name: board.name,
     defaultHostname: board.defaultHostname,
+    buildTime: buildTime(),
     capabilities: board.capabilities,
   });
 }

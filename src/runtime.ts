@@ -1,6 +1,25 @@
 // The full runtime (dist/<board>/camnet.js): every camnet module, registered under its
-// seed name for `require(...)`.
+// seed name for `require(...)`, with its IO wired to the platform.
+import * as asyncio from "./asyncio/index";
 import * as network from "./network/index";
+import { ntptime, wire as wireNtp } from "./ntptime/index";
+import * as platform from "./platform/index";
 import { register } from "./register";
+import { socketModule } from "./socket/index";
+import { getaddrinfo } from "./socket/names";
+import { configure as configureSockets, create_connection, create_server, socket } from "./socket/socket";
+import * as ssl from "./ssl/index";
 
-register({ network });
+configureSockets(platform, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
+wireNtp({
+  openUdp: platform.openUdp, now: platform.now, setClock: platform.setClock, random: platform.randomBytes,
+  buildTimeMs: platform.board.buildTime * 1000,
+  setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (id) => clearTimeout(id as number),
+  dhcpServers: () => platform.ifconfig().ntp,
+  resolve: (h) => getaddrinfo(h, 123, 2).then((l) => l.map((a) => a[4][0])),
+});
+
+register({
+  network, asyncio, ssl, ntptime,
+  socket: Object.assign(socketModule, { socket, create_connection, create_server }),
+});

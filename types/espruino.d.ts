@@ -368,6 +368,8 @@ declare module "tls" {
    * completes; a failed handshake arrives as error {code:-8} then close(true).
    */
   function connect(options: ConnectOptions, onConnect?: (socket: Socket) => void): Socket;
+  /** Only on firmware with capabilities.tlsServer (the stock builds have no TLS server). */
+  function createServer(options: { key?: Credential; cert?: Credential }, onConnection: (socket: Socket) => void): { listen(port: number): void; close(): void };
 }
 
 // ------------------------------------------------------------------------------ crypto, Storage, fs

@@ -187,10 +187,14 @@ export function connectTcp(host: string, port: number, tls?: TlsOptions): Promis
   });
 }
 
-export function listenTcp(port: number, onConnection: (s: TcpStream) => void): Promise<{ close(): void }> {
+/** Listens on `port`; with `tls` (key and cert, where caps.tlsServer) a TLS server. */
+export function listenTcp(port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
     try {
-      const server = require("net").createServer((c: any) => onConnection(wrapStream(c, "", 0)));
+      const accept = (c: any) => onConnection(wrapStream(c, "", 0));
+      const server = tls
+        ? require("tls").createServer({ key: tls.key && toBinary(tls.key), cert: tls.cert && toBinary(tls.cert) }, accept)
+        : require("net").createServer(accept);
       server.listen(port);
       resolve({ close: () => server.close() });
     } catch (e) {
@@ -266,4 +270,24 @@ export function wifiStatus(): { station: string; ssid?: string; rssi?: number; c
 /** A JSON file from the board's Storage, or undefined when absent or unreadable. */
 export function readJSON(file: string): any {
   return require("Storage").readJSON(file, true);
+}
+
+// ---------------------------------------------------------------- Wifi.getHostByName
+
+let hostByNameQueue: Promise<unknown> = Promise.resolve();
+
+/** The firmware's own resolver (lwIP, IPv4, one address), the last resort where no DNS
+ *  server answers us. Quirk: it has one callback slot, so calls are queued one at a time. */
+export function hostByName(name: string): Promise<string | null> {
+  const W = wifiModule();
+  if (!W) return Promise.resolve(null);
+  const p = hostByNameQueue.then(() => new Promise<string | null>((resolve) => {
+    const timer = setTimeout(() => resolve(null), 5000);
+    W.getHostByName(name, (ip: string | null) => {
+      clearTimeout(timer);
+      resolve(ip || null);
+    });
+  }));
+  hostByNameQueue = p;
+  return p;
 }

@@ -24,8 +24,9 @@ export interface Capabilities {
 
 export interface Board {
   id: string;
-  name: string;
   defaultHostname: string;
+  /** When the firmware's sources were committed, s since 1970. */
+  buildTime: number;
   capabilities: Capabilities;
 }
 

@@ -1,0 +1,20 @@
+// The `socket` module: CPython's constants, name functions and address helpers, with
+// Promises where Python blocks.
+import { caps } from "../platform/index";
+import { constants } from "./constants";
+import { inet_aton, inet_ntoa, inet_ntop, inet_pton } from "./inet";
+import {
+  getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname, local, resolver,
+} from "./names";
+import { getprotobyname, getservbyname, getservbyport } from "./services";
+
+export const socketModule: { [name: string]: unknown } = Object.assign({
+  getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname,
+  getprotobyname, getservbyname, getservbyport,
+  inet_aton, inet_ntoa, inet_ntop, inet_pton,
+  has_ipv6: caps.ipv6,
+  /** The stub resolver: `resolver.hosts["nas"] = ["192.168.1.5"]` adds a static entry. */
+  resolver,
+  /** Where the mdns module plugs in its `.local` querier. */
+  local,
+}, constants);
