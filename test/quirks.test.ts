@@ -289,4 +289,15 @@ describe("Espruino quirks reproduced by the emulator", function () {
     assert.deepEqual(ev(board, "errs[0]"), { code: -7, message: "max sockets" });
     assert.equal(board.socketsInUse(), max);
   });
+
+  it("quirk: a typed array's slice() returns a plain Array (subarray() keeps the type)", async function () {
+    const board = await bootBoard({ board: "esp32", code: "" });
+    try {
+      assert.equal(ev(board, "Array.isArray(new Uint8Array([1, 2, 3]).slice(1))"), true);
+      assert.deepEqual(ev(board, "new Uint8Array([1, 2, 3]).slice(1)"), [2, 3]);
+      assert.equal(ev(board, "new Uint8Array([1, 2, 3]).subarray(1) instanceof Uint8Array"), true);
+    } finally {
+      board.powerOff();
+    }
+  });
 });

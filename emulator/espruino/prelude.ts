@@ -37,6 +37,12 @@ export const PRELUDE = String.raw`
   drop(Promise.prototype, ["finally"]);
   drop(ArrayBuffer, ["isView"]);
   drop(ArrayBuffer.prototype, ["slice"]);
+  // Typed arrays' slice() returns a plain Array on Espruino (measured on the 2v29 Linux
+  // build), so bytes copied with slice() lose their type; use new Uint8Array(a.subarray()).
+  var typedProto = Object.getPrototypeOf(Uint8Array.prototype);
+  Object.defineProperty(typedProto, "slice", { configurable: true, writable: true, value: function (start, end) {
+    return [].slice.call(this, start, end);
+  } });
   drop(String.prototype, ["codePointAt", "trimStart", "trimEnd", "trimLeft", "trimRight", "at",
     "localeCompare", "normalize", "search", "matchAll", "isWellFormed", "toWellFormed"]);
   drop(Array.prototype, ["flat", "flatMap", "lastIndexOf", "reduceRight", "findLast", "findLastIndex",
