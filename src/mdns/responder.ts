@@ -73,6 +73,8 @@ export function nextName(name: string): string {
 /** "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4) */
 export const reverseName = (ip: string): string => ip.split(".").reverse().join(".") + ".in-addr.arpa";
 
+const nsec = (r: Rec): boolean => r.t == TYPE_NSEC;
+const plain = (r: Rec): boolean => r.t != TYPE_NSEC;
 const has = <T>(a: T[], x: T): boolean => a.indexOf(x) >= 0;
 const add1 = <T>(a: T[], x: T): void => {
   if (!has(a, x)) a.push(x);
@@ -141,20 +143,24 @@ export class Responder extends Emitter {
       }));
       return out;
     };
-    /** Multicasts answers and negative answers (NSEC, in Additional, §6.1) with their
-     *  additional records; marks them sent. */
-    const multicast = (list: Rec[], now: number): void => {
-      const a = list.filter((r) => r.t != TYPE_NSEC), g = list.filter((r) => r.t == TYPE_NSEC);
+    /** Sends answers, with negative answers (NSEC, §6.1) and the additional records in
+     *  Additional; legacy: TTL <= 10, no cache-flush, no additional records (§6.7). */
+    const reply = (list: Rec[], x: Partial<Message>, a?: string, port?: number, legacy?: boolean): void => {
+      const f = (r: Rec): ResourceRecord => rr(r, legacy ? Math.min(r.ttl, 10) : r.ttl, legacy);
       if (!list.length) return;
+      x.flags = FLAG_QR | FLAG_AA;
+      x.answers = list.filter(plain).map(f);
+      x.additionals = list.filter(nsec).concat(legacy ? [] : extras(list)).map(f);
+      send(x, a, port);
+    };
+    /** Multicasts `list` and marks it sent. */
+    const multicast = (list: Rec[], now: number): void => {
       list.forEach((r) => (r.s = now));
-      send({
-        flags: FLAG_QR | FLAG_AA, answers: a.map((r) => rr(r, r.ttl)),
-        additionals: g.concat(extras(list)).map((r) => rr(r, r.ttl)),
-      });
+      reply(list, {});
     };
     /** Goodbyes: the live ones of `list` with TTL 0 (§10.1). */
     const bye = (list: Rec[]): void => {
-      const g = list.filter((r) => r.l && r.t != TYPE_NSEC);
+      const g = list.filter((r) => r.l && plain(r));
       if (g.length) send({ flags: FLAG_QR | FLAG_AA, answers: g.map((r) => rr(r, 0)) });
     };
     /** Unsolicited responses, twice, 1 s apart, cache-flush on unique records (§8.3). */
@@ -173,7 +179,7 @@ export class Responder extends Emitter {
      *  records in Authority without cache-flush (§8.1); 250 ms after the third the names
      *  are ours, and announced. */
     const probe = (): void => {
-      const p = recs.filter((r) => !r.l && r.u && r.t != TYPE_NSEC), now = io.now(), q: string[] = [];
+      const p = recs.filter((r) => !r.l && r.u && plain(r)), now = io.now(), q: string[] = [];
       if (probes++ < 3 && p.length) {
         p.forEach((r) => add1(q, r.name));
         send({
@@ -186,7 +192,7 @@ export class Responder extends Emitter {
       pt = undefined;
       const fresh = recs.filter((r) => !r.l);
       fresh.forEach((r) => (r.l = true));
-      announce(fresh.filter((r) => r.t != TYPE_NSEC), now);
+      announce(fresh.filter(plain), now);
       if (fresh.some((r) => r.n == lower(host()))) {
         log("claimed " + host());
         self.emit("claimed", self.hostname);
@@ -272,7 +278,7 @@ export class Responder extends Emitter {
       for (let i = 0; i < all.length; i++) {
         const x = all[i], n = lower(x.name);
         if (!has(names, n) || (x.rclass || 1) != CLASS_IN) continue;
-        const k = keyOf(x), mine = recs.filter((r) => r.n == n), u = mine.filter((r) => r.u && r.t != TYPE_NSEC);
+        const k = keyOf(x), mine = recs.filter((r) => r.n == n), u = mine.filter((r) => r.u && plain(r));
         const same = mine.filter((r) => r.k == k)[0];
         // §7.4: someone multicast our pending answer with a TTL not less than ours
         if (same) pend = pend.filter((r) => r != same || x.ttl < r.ttl);
@@ -295,7 +301,7 @@ export class Responder extends Emitter {
     const tieBreak = (m: Message): void => {
       const rank = (c: number, t: number, d: any): string => String.fromCharCode(c >> 8, c & 255, t >> 8, t & 255) + rdata(t, d);
       uniq.forEach((n) => {
-        const ours = recs.filter((r) => r.n == n && r.u && !r.l && r.t != TYPE_NSEC).map((r) => rank(1, r.t, r.d)).sort();
+        const ours = recs.filter((r) => r.n == n && r.u && !r.l && plain(r)).map((r) => rank(1, r.t, r.d)).sort();
         const theirs = m.authorities.filter((x) => lower(x.name) == n).map((x) => rank(x.rclass || 1, x.type, x.data)).sort();
         let i = 0;
         while (i < ours.length && ours[i] == theirs[i]) i++;
@@ -336,21 +342,13 @@ export class Responder extends Emitter {
       if (!ans.length) return;
       // at most one unicast answer per record per second, to anyone (bounded flood cost)
       const uni = (r: Rec): boolean => now - r.us >= 1000 && (r.us = now, true);
-      const reply = (list: Rec[], x: Partial<Message>, legacy?: boolean): void => {
-        if (!list.length) return;
-        x.flags = FLAG_QR | FLAG_AA;
-        x.answers = list.filter((r) => r.t != TYPE_NSEC).map((r) => rr(r, legacy ? Math.min(r.ttl, 10) : r.ttl, legacy));
-        x.additionals = list.filter((r) => r.t == TYPE_NSEC).concat(legacy ? [] : extras(list))
-          .map((r) => rr(r, legacy ? Math.min(r.ttl, 10) : r.ttl, legacy));
-        send(x, a, port);
-      };
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
       // echoed, TTL <= 10, no cache-flush
-      if (port != PORT) return reply(ans.filter(uni), { id: m.id, questions: m.questions }, true);
+      if (port != PORT) return reply(ans.filter(uni), { id: m.id, questions: m.questions }, a, port, true);
       // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
       // (then multicast, so other caches refresh too); probes are defended by multicast
       const u = ans.filter((r) => !probing && has(qu, r) && now - r.s < r.ttl * 250);
-      reply(u.filter(uni), {});
+      reply(u.filter(uni), {}, a, port);
       // §6: multicast a record at most once a second (250 ms when defending a probe)
       const mc = ans.filter((r) => !has(u, r) && now - r.s >= (probing ? 250 : 1000) && !has(pend, r));
       const tc = m.flags & FLAG_TC;
@@ -387,7 +385,7 @@ export class Responder extends Emitter {
       running = true;
       return join(io, recv).then((c) => {
         ch = c;
-        c.own = (n, t) => recs.filter((r) => r.l && r.n == n && (r.t == t || t == TYPE_ANY && r.t != TYPE_NSEC))
+        c.own = (n, t) => recs.filter((r) => r.l && r.n == n && (r.t == t || t == TYPE_ANY && plain(r)))
           .map((r) => rr(r, r.ttl));
         return new Promise<void>((resolve) => {
           ready = resolve;
