@@ -161,18 +161,21 @@ export class Resolver {
   }
 
   /** Asks the servers in turn, TRIES rounds, the timeout doubling each round. A SERVFAIL
-   *  or REFUSED moves on to the next server; the last such answer is returned. */
+   *  or REFUSED moves on to the next server; the last such answer is returned. When
+   *  replies came that failed the checks (forged, or a broken server), there is no last
+   *  resort: the firmware's resolver checks less and would take them. */
   private exchange(name: string, type: number): Promise<Message> {
     const servers = this.io.servers();
     let last: Message | null = null;
+    const seen = { bad: false };
     const attempt = (i: number): Promise<Message> => {
       if (i >= servers.length * TRIES) {
         if (last) return Promise.resolve(last);
-        return this.lastResort(name, type);
+        return this.lastResort(name, type, seen.bad);
       }
       const server = servers[i % servers.length];
       const timeout = FIRST_TIMEOUT_MS << Math.floor(i / servers.length);
-      return this.udpExchange(server, name, type, timeout).then((m) => {
+      return this.udpExchange(server, name, type, timeout, seen).then((m) => {
         const rcode = m.flags & 15;
         if (rcode !== 2 && rcode !== 5) return m;
         last = m;
@@ -182,13 +185,13 @@ export class Resolver {
     return attempt(0);
   }
 
-  private lastResort(name: string, type: number): Promise<Message> {
+  private lastResort(name: string, type: number, forged: boolean): Promise<Message> {
     const fail = (): Promise<Message> => {
       const e: CodedError & { ttl?: number } = this.failure("EAI_AGAIN", name, type);
       e.ttl = FAILURE_TTL;
       return Promise.reject(e);
     };
-    if (type !== 1 || !this.io.hostByName) return fail();
+    if (type !== 1 || forged || !this.io.hostByName) return fail();
     return this.io.hostByName(name).then((ip) => ip
       ? { id: 0, flags: 0, questions: [], authorities: [], additionals: [],
           answers: [{ name, type: 1, ttl: 0, data: ip }] }
@@ -206,7 +209,7 @@ export class Resolver {
       && sameName(q.name, name) && q.type === type && (q.qclass || CLASS_IN) === CLASS_IN;
   }
 
-  private udpExchange(server: string, name: string, type: number, timeoutMs: number): Promise<Message> {
+  private udpExchange(server: string, name: string, type: number, timeoutMs: number, seen: { bad: boolean }): Promise<Message> {
     const r = this.io.randomBytes(4);
     const id = (r[0] << 8) | r[1];
     // A random source port per query: bind one in 1024-65535 (an unbound socket would
@@ -222,14 +225,15 @@ export class Resolver {
       };
       const timer = setTimeout(() => finish(null, this.io.error("ETIMEDOUT", "DNS query timed out")), timeoutMs);
       sock.onmessage = (data, address, from) => {
-        if (address !== server || from !== 53) return; // not from the server asked: keep waiting
-        let m: Message;
+        // Anything but the reply to this query is dropped (and noted), and we keep waiting.
+        let m: Message | null = null;
         try {
-          m = parseMessage(data);
-        } catch (e) {
+          if (address === server && from === 53) m = parseMessage(data);
+        } catch (e) {}
+        if (!m || !this.matches(m, id, name, type)) {
+          seen.bad = true;
           return;
         }
-        if (!this.matches(m, id, name, type)) return;
         if (!(m.flags & FLAG_TC)) return finish(m);
         // Truncated: the answer is incomplete; ask again over TCP (RFC 7766).
         clearTimeout(timer);
