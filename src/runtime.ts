@@ -1,6 +1,7 @@
 // The full runtime (dist/<board>/camnet.js): every camnet module, registered under its
 // seed name for `require(...)`, with its IO wired to the platform.
 import * as asyncio from "./asyncio/index";
+import * as mdns from "./mdns/service";
 import * as network from "./network/index";
 import { ntptime, wire as wireNtp } from "./ntptime/index";
 import * as platform from "./platform/index";
@@ -20,6 +21,6 @@ wireNtp({
 });
 
 register({
-  network, asyncio, ssl, ntptime,
+  network, asyncio, ssl, ntptime, mdns,
   socket: Object.assign(socketModule, { socket, create_connection, create_server }),
 });

@@ -1,0 +1,79 @@
+// The `mdns` module: the always-on responder, started by the runtime on every link-up with
+// network.hostname() (nothing for the app to call), service adverts that survive link
+// changes, and the .local querier behind socket.getaddrinfo and friends.
+import { TYPE_A } from "../dns/message";
+import * as network from "../network/index";
+import { caps, ifconfig, now, openUdp } from "../platform/index";
+import { local } from "../socket/names";
+import { Emitter } from "../util/events";
+import { browse as browseWith, query as queryWith, Responder, reverseLookup } from "./index";
+import type { MdnsIO, Service } from "./index";
+
+const io: MdnsIO = {
+  openUdp, now, random: Math.random,
+  address: () => ifconfig().ip,
+  setTimeout: (f, ms) => setTimeout(f, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+/** Events: "claimed" (name), "conflict" (old, new). */
+export const events = new Emitter();
+
+interface Advert { type: string; port: number; txt?: { [k: string]: string }; live?: Service }
+const adverts: Advert[] = [];
+let responder: Responder | null = null;
+
+/** Stock ESP32 firmware already answers <name>.local with ESP-IDF's responder (nativeMdns):
+ *  a second responder for the same name would fight it, so ours then answers only the
+ *  services, and only once the app advertises one. */
+function start(): void {
+  if (responder || (caps.nativeMdns && !adverts.length)) return;
+  const r = responder = new Responder(io, { hostname: network.hostname(), hostRecords: !caps.nativeMdns });
+  r.on("claimed", (n: string) => events.emit("claimed", n));
+  r.on("conflict", (old: string, n: string) => {
+    events.emit("conflict", old, n);
+    // A conflict renamed our host: the board takes the new name everywhere.
+    if (old === network.hostname()) network.hostname(n);
+  });
+  adverts.forEach((a) => { a.live = r.advertise(a.type, a.port, a.txt); });
+  r.start().catch(() => {});
+}
+
+function stop(): void {
+  if (responder) responder.stop().catch(() => {});
+  responder = null;
+  adverts.forEach((a) => { a.live = undefined; });
+}
+
+network.events.on("connected", () => (responder ? responder.addressChanged() : start()));
+network.events.on("disconnected", stop);
+network.events.on("hostname", (n: string) => responder && responder.rename(n));
+if (network.WLAN(network.STA_IF).isconnected()) start();
+
+/** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}). */
+export function advertise(type: string, port: number, txt?: { [k: string]: string }): Advert {
+  const a: Advert = { type, port, txt };
+  adverts.push(a);
+  if (responder) a.live = responder.advertise(type, port, txt);
+  else if (network.WLAN(network.STA_IF).isconnected()) start();
+  return a;
+}
+
+/** Withdraws an advert, with goodbyes for its records. */
+export function withdraw(a: Advert): void {
+  const i = adverts.indexOf(a);
+  if (i >= 0) adverts.splice(i, 1);
+  if (responder && a.live) responder.withdraw(a.live);
+}
+
+export const query = (name: string, type?: number, timeoutMs?: number) => queryWith(io, name, type || TYPE_A, timeoutMs);
+export const browse = (type: string, timeoutMs?: number) => browseWith(io, type, timeoutMs);
+export const reverse = (ip: string) => reverseLookup(io, ip);
+/** The name the responder holds (after any conflict renaming), or null when not running. */
+export const hostname = (): string | null => (responder ? responder.hostname : null);
+
+// .local names in getaddrinfo, gethostbyname and friends come here, never to unicast DNS.
+local.lookup = (name) => query(name, TYPE_A).then((rrs) => ({
+  canonname: name, aliases: [], v4: rrs.filter((r) => r.type === TYPE_A).map((r) => r.data as string), v6: [],
+}));
+local.reverse = reverse;
