@@ -1,0 +1,88 @@
+// Real DNS peers on loopback for the peer tests: start a daemon in the foreground with its
+// files in a temp dir, wait until it answers, stop it (always) afterwards.
+import { spawn, type ChildProcess } from "node:child_process";
+import dgram from "node:dgram";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import dnsPacket from "dns-packet";
+import type { DecodedPacket } from "dns-packet";
+
+/** The first of `paths` that exists, or undefined. */
+export function findBinary(...paths: string[]): string | undefined {
+  return paths.find((p) => existsSync(p));
+}
+
+export interface Daemon {
+  /** The temp dir holding its config, pid and lease files. */
+  dir: string;
+  /** Everything it printed (stdout and stderr). */
+  log(): string;
+  /** Kills it (SIGTERM, then SIGKILL) and removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Runs `binary args...` (args may use `${dir}` via the callback) in the foreground. */
+export function startDaemon(binary: string, args: (dir: string) => string[], prefix = "camnet-peer-"): Daemon {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let out = "";
+  const child: ChildProcess = spawn(binary, args(dir), { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  child.once("error", (e) => (out += `\nspawn error: ${e.message}`));
+  return {
+    dir,
+    log: () => out,
+    async stop() {
+      if (!exited && child.pid !== undefined) {
+        const gone = new Promise<void>((r) => child.once("exit", () => r()));
+        child.kill("SIGTERM");
+        const t = setTimeout(() => child.kill("SIGKILL"), 2000);
+        await gone;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One DNS query over UDP from Node (not the code under test); rejects after `timeoutMs`. */
+export function dnsQuery(server: string, port: number, name: string, type: string, timeoutMs = 1000): Promise<{ packet: DecodedPacket; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    const id = Math.floor(Math.random() * 65536);
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error(`no answer from ${server}:${port} for ${name} ${type}`));
+    }, timeoutMs);
+    sock.on("message", (msg) => {
+      const packet = dnsPacket.decode(msg);
+      if (packet.id !== id) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve({ packet, bytes: msg.length });
+    });
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      sock.close();
+      reject(e);
+    });
+    sock.send(dnsPacket.encode({ id, type: "query", flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: type as any }] }), port, server);
+  });
+}
+
+/** Waits until the server at server:port answers a query for `name` (any rcode). */
+export async function waitForDns(daemon: Daemon, server: string, port: number, name: string, limitMs = 10000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      await dnsQuery(server, port, name, "A", 300);
+      return;
+    } catch (e) {
+      if (Date.now() - start > limitMs) throw new Error(`${server}:${port} never answered: ${(e as Error).message}\n${daemon.log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
