@@ -80,8 +80,12 @@ describe("build: every board profile", function () {
     const bin = espruinoBinary();
     if (!bin) this.skip(); // set ESPRUINO_BIN to the Linux build to run this
     const code = readFileSync(path.join(builds.get("linux")!.outDir, "camnet.js"), "utf8");
-    const lines = runOnEspruino(bin!, code + '\nprint("hostname=" + require("network").hostname()); quit();\n');
+    // quit() once the runtime's start-up (the mDNS responder's socket and probes) has run:
+    // quitting in the middle of it fills the interpreter's IO FIFO instead of exiting.
+    const lines = runOnEspruino(bin!, code + '\nsetTimeout(function () { print("hostname=" + require("network").hostname());' +
+      ' print("mdns=" + require("mdns").hostname()); quit(); }, 2000);\n');
     assert.ok(lines.includes("hostname=espruino"), lines.join("\n"));
+    assert.ok(lines.includes("mdns=espruino"), "the JS responder runs on the real interpreter: " + lines.join("\n"));
   });
 });
 
