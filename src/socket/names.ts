@@ -1,7 +1,7 @@
 // The socket module's name functions over the board's DNS: getaddrinfo, gethostbyname(_ex),
 // gethostbyaddr, getfqdn, gethostname. Python blocks; these return Promises.
 import { TYPE_A, TYPE_AAAA, TYPE_PTR } from "../dns/message";
-import { Resolver } from "../dns/resolver";
+import { createResolver } from "../dns/resolver";
 import type { Answer } from "../dns/resolver";
 import { dnsServers, hostname } from "../network/index";
 import {
@@ -15,7 +15,7 @@ import { AF_INET, AF_INET6 } from "./constants";
 import { gaierror } from "./errors";
 import { inet_pton } from "./inet";
 
-export const resolver = new Resolver({
+export const resolver = createResolver({
   openUdp, now, randomBytes, hostByName,
   connectTcp: (host, port) => connectTcp(host, port),
   servers: dnsServers,
