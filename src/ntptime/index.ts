@@ -51,11 +51,11 @@ function fail(code: string, message: string, kiss?: string): CodedError & { kiss
 const kissOfDeath = (kiss: string) => fail("EKOD", "kiss-o'-death " + kiss, kiss);
 
 export function createNtp(deps: NtpDeps): Ntp {
-  // Addresses that sent a Kiss-o'-Death: not asked before `until` (local clock, ms;
-  // Infinity for DENY and RSTR); `wait` is the RATE back-off: 64 s, doubled on each RATE.
-  // (A clock step does not move `until`: after the first step from 1970 a RATE back-off
+  // Addresses that sent a Kiss-o'-Death: k = the kiss code; not asked before u (local
+  // clock, ms; Infinity for DENY and RSTR); w = the RATE back-off: 64 s, doubled on each RATE.
+  // (A clock step does not move `u`: after the first step from 1970 a RATE back-off
   // ends early, which costs the server one extra request.)
-  const kissed: { [address: string]: { kiss?: string; until?: number; wait?: number } } = {};
+  const kissed: { [address: string]: { k?: string; u?: number; w?: number } } = {};
   let isSynced = false;
   let timer: unknown;
   let generation = 0;
@@ -102,14 +102,14 @@ export function createNtp(deps: NtpDeps): Ntp {
               if (code == "EINVAL" || code == "EKOD" || e.code == "ETIMEDOUT") code = e.code;
             }
             name = names[i++];
-            if (!name) return done(fail(code, "ntptime: no time from " + (tried || "no server") + "; check the network and ntptime.host", kiss));
+            if (!name) return done(fail(code, "ntptime: no time from " + (tried || "no server") + "; check network and ntptime.host", kiss));
             deps
               .resolve(name)
               .then((addresses) => {
                 let k;
                 for (let j = 0; j < addresses.length; j++) {
                   k = kissed[(address = addresses[j])];
-                  if (!k || k.until! <= deps.now()) {
+                  if (!k || k.u! <= deps.now()) {
                     nonce = deps.random(8);
                     id = deps.setTimeout(() => next(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
                     t1 = deps.now();
@@ -117,7 +117,7 @@ export function createNtp(deps: NtpDeps): Ntp {
                     return sock.send(encodeRequest(nonce), 123, address);
                   }
                 }
-                throw kissOfDeath(k!.kiss!);
+                throw kissOfDeath(k!.k!);
               })
               .then(null, next);
           };
@@ -127,13 +127,13 @@ export function createNtp(deps: NtpDeps): Ntp {
             if (typeof r == "string") {
               if (!r) return;
               const k = kissed[address] || (kissed[address] = {});
-              k.kiss = r;
-              k.until = r == "RATE" ? t4 + (k.wait = 2 * k.wait! || 64000) : Infinity;
+              k.k = r;
+              k.u = r == "RATE" ? t4 + (k.w = 2 * k.w! || 64000) : Infinity;
               return next(kissOfDeath(r));
             }
             // δ < 0 is impossible: ignore it (1 ms allowed for the clock's granularity).
             if (roundTripDelay(t1, r[0], r[1], t4) < -1) return;
-            if (r[1] < deps.buildTimeMs) return next(fail("EBADTIME", "time " + new Date(r[1]).toISOString() + " is before the firmware's build"));
+            if (r[1] < deps.buildTimeMs) return next(fail("EBADTIME", "time " + new Date(r[1]).toISOString() + " is before the build"));
             done(0, clockOffset(t1, r[0], r[1], t4));
           };
           next();
@@ -141,22 +141,23 @@ export function createNtp(deps: NtpDeps): Ntp {
     );
   }
 
+  // The server's time now; with `set`, the clock is stepped to it.
+  const ask = (set: number) => query().then((offset) => {
+    const t = deps.now() + offset;
+    if (set) {
+      deps.setClock(t);
+      isSynced = true;
+      if (ntp.onstep) ntp.onstep(offset);
+    }
+    return t;
+  });
+
   const ntp: Ntp = {
     host: "pool.ntp.org",
     timeout: 1,
     onstep: null,
-    settime() {
-      return query().then((offset) => {
-        const t = deps.now() + offset;
-        deps.setClock(t);
-        isSynced = true;
-        if (ntp.onstep) ntp.onstep(offset);
-        return t;
-      });
-    },
-    time() {
-      return query().then((offset) => deps.now() + offset);
-    },
+    settime: () => ask(1),
+    time: () => ask(0),
     start(intervalSeconds) {
       ntp.stop();
       const g = generation;
