@@ -31,7 +31,7 @@ export const local: {
 
 function env(): AddrEnv {
   // The Linux build's interface is up before we start; on Wi-Fi boards, once joined.
-  return { hasV4: !caps.wifi || ifconfig().ip !== "0.0.0.0", hasV6: caps.ipv6 };
+  return { hasV4: !caps.wifi || ifconfig().ip != "0.0.0.0", hasV6: caps.ipv6 };
 }
 
 /** A name's addresses: the hosts table, then mDNS for .local, else unicast DNS (A and
@@ -39,15 +39,16 @@ function env(): AddrEnv {
 function lookup(name: string, v4: boolean, v6: boolean): Promise<Resolved & { aliases: string[] }> {
   const n = name.toLowerCase().replace(/\.$/, "");
   const self = hostname().toLowerCase();
-  if (n === "localhost" || n.slice(-10) === ".localhost") return Promise.resolve({ canonname: name, aliases: [], v4: ["127.0.0.1"], v6: ["::1"] });
-  if (n === self || resolver.hosts[n]) {
-    const list = n === self ? [ifconfig().ip] : resolver.hosts[n];
+  // `n` is the domain `d` or a name under it
+  const under = (d: string): boolean => n == d || n.slice(-d.length - 1) == "." + d;
+  const no = (why: string) => Promise.reject(gaierror("EAI_NONAME", name + " is " + why));
+  if (under("localhost")) return Promise.resolve({ canonname: name, aliases: [], v4: ["127.0.0.1"], v6: ["::1"] });
+  if (n == self || resolver.hosts[n]) {
+    const list = n == self ? [ifconfig().ip] : resolver.hosts[n];
     return Promise.resolve({ canonname: name, aliases: [], v4: list.filter((a) => a.indexOf(":") < 0), v6: list.filter((a) => a.indexOf(":") >= 0) });
   }
-  if (n === "local" || n.slice(-6) === ".local") {
-    return local.lookup ? local.lookup(name, v4, v6) : Promise.reject(gaierror("EAI_NONAME", `"${name}" is an mDNS name and no mDNS resolver is running`));
-  }
-  if (n === "invalid" || n.slice(-8) === ".invalid") return Promise.reject(gaierror("EAI_NONAME", `"${name}" is reserved (RFC 6761)`));
+  if (under("local")) return local.lookup ? local.lookup(name, v4, v6) : no("mDNS and no mDNS querier runs: start mdns");
+  if (under("invalid")) return no("reserved (RFC 6761)");
   const out: (Answer | Error)[] = [];
   const ask = (want: boolean, type: number, i: number): Promise<void> => (want
     ? resolver.query(name, type).then((a) => { out[i] = a; }, (e) => { out[i] = e; })
@@ -70,7 +71,7 @@ export function getaddrinfo(host: string | null, port: number | string | null, f
   try {
     const e = env();
     const plan = checkAddrInfoRequest(req, e);
-    if (plan.name === null) return Promise.resolve(buildAddrInfo(req, { canonname: "", v4: [], v6: [] }, e));
+    if (plan.name == null) return Promise.resolve(buildAddrInfo(req, { canonname: "", v4: [], v6: [] }, e));
     return lookup(plan.name, plan.v4, plan.v6).then((r) => buildAddrInfo(req, r, env()));
   } catch (err) {
     return Promise.reject(err);
@@ -114,12 +115,12 @@ function reverseName(ip: string): string {
 export function gethostbyaddr(ip: string): Promise<[string, string[], string[]]> {
   const addr = inet4(ip) || ip.indexOf(":") >= 0 ? Promise.resolve(ip) : gethostbyname(ip);
   return addr.then((a) => {
-    if (a === "127.0.0.1" || a === "::1") return [hostname(), ["localhost"], [a]] as [string, string[], string[]];
+    if (a == "127.0.0.1" || a == "::1") return [hostname(), ["localhost"], [a]] as [string, string[], string[]];
     let rev: string;
     try {
       rev = reverseName(a);
     } catch (e) {
-      throw gaierror("EAI_NONAME", `"${a}" is not an IP address`);
+      throw gaierror("EAI_NONAME", a + " is not an IP address");
     }
     // Link-local addresses have no unicast DNS: their names are asked by mDNS.
     if (local.reverse && (/^169\.254\./.test(a) || /^fe80:/i.test(a))) {
