@@ -115,7 +115,7 @@ function reverseName(ip: string): string {
 export function gethostbyaddr(ip: string): Promise<[string, string[], string[]]> {
   const addr = inet4(ip) || ip.indexOf(":") >= 0 ? Promise.resolve(ip) : gethostbyname(ip);
   return addr.then((a) => {
-    if (a == "127.0.0.1" || a == "::1") return [hostname(), ["localhost"], [a]] as [string, string[], string[]];
+    if (a == "127.0.0.1" || a == "::1") return ["localhost", [], [a]] as [string, string[], string[]]; // as /etc/hosts has it
     let rev: string;
     try {
       rev = reverseName(a);
