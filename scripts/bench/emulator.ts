@@ -1,0 +1,172 @@
+// Figures measured on the emulated board: boot to connected (as `npm start` boots), JsVars in
+// use after boot, cached getaddrinfo look-ups per second through the built bundle, and
+// ntptime's offset error against the router's reference clock.
+import path from "node:path";
+import { bootBoard, type EmulatedBoard } from "../../emulator/board.ts";
+import { defaultLan, LAB_KEY, LAB_SSID } from "../../emulator/default-lan.ts";
+import { until } from "../../emulator/espruino/testing.ts";
+import { settle } from "../../test/helpers/board.ts";
+import { median, type Figure } from "./table.ts";
+
+export const HOSTNAME = "kitchen-cam";
+const STORAGE = { "camnet.json": JSON.stringify({ ssid: LAB_SSID, key: LAB_KEY, hostname: HOSTNAME }) };
+
+/** ESP32 budget: the runtime and firmware use at most 10% of the board's JsVars. */
+export function jsVarBudget(variables: number): number {
+  return Math.floor(variables / 10);
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0];
+
+/** One boot of firmware.js with a Storage config, as `npm start` does: wall ms to the
+ *  firmware's "wifi:" line, and the JsVars the emulator estimates right after. */
+async function bootOnce(outDir: string, board: string): Promise<{ ms: number; usage: number; total: number }> {
+  const { lan } = defaultLan();
+  let b: EmulatedBoard | undefined;
+  try {
+    const t0 = performance.now();
+    b = await bootBoard({ board, lan, bundle: path.join(outDir, "firmware.js"), storage: STORAGE });
+    const booted = b;
+    await until(() => booted.output.some((l) => l.startsWith("[boot] wifi:")) || booted.errors.length, "the firmware's wifi line", 20000);
+    const ms = performance.now() - t0;
+    if (b.errors.length) throw new Error(b.errors[0]);
+    const wifi = b.output.find((l) => l.startsWith("[boot] wifi:"))!;
+    if (!/joined/.test(wifi)) throw new Error(wifi);
+    const mem = b.memory();
+    return { ms, usage: mem.usage, total: mem.total };
+  } finally {
+    b?.powerOff();
+    lan.close();
+  }
+}
+
+/** Boot-to-connected (median of `runs`) and JsVars after the firmware's boot. */
+export async function benchBoot(outDir: string, board: string, runs: number): Promise<Figure[]> {
+  const times: number[] = [];
+  let usage = 0, total = 16383;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const r = await bootOnce(outDir, board);
+      times.push(r.ms);
+      usage = r.usage;
+      total = r.total;
+    }
+  } catch (e) {
+    const note = "failed: " + errorText(e);
+    return [
+      { what: `boot to connected, ${board} firmware.js on the virtual LAN (wall)`, value: null, unit: "ms", max: 1000, note },
+      { what: `JsVars in use after firmware boot (${board}, emulator estimate)`, value: null, unit: "vars", note },
+    ];
+  }
+  return [
+    { what: `boot to connected, ${board} firmware.js on the virtual LAN (wall)`, value: median(times), unit: "ms", max: 1000, decimals: 1,
+      note: `median of ${runs}` + (runs > 1 ? `, ${Math.round(Math.min(...times))}-${Math.round(Math.max(...times))}` : "") },
+    { what: `JsVars in use after firmware boot (${board}, emulator estimate)`, value: usage, unit: "vars", max: jsVarBudget(total),
+      note: `10% of ${total}; closures are invisible to the estimate` },
+  ];
+}
+
+/** Boots the full runtime (camnet.js) and joins the lab Wi-Fi. */
+async function bootRuntime(outDir: string, board: string, latencyMs = 0) {
+  const net = defaultLan({ latencyMs });
+  const b = await bootBoard({ board, lan: net.lan, bundle: path.join(outDir, "camnet.js") });
+  const close = () => {
+    b.powerOff();
+    net.lan.close();
+  };
+  try {
+    if (b.errors.length) throw new Error(b.errors[0]);
+    const joined = await settle(b, `require("network").WLAN(0).connect(${JSON.stringify(LAB_SSID)}, ${JSON.stringify(LAB_KEY)})`, 20000);
+    if (!joined.ok) throw new Error(`join: ${joined.code}: ${joined.message}`);
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { board: b, router: net.router, close };
+}
+
+const registered = (b: EmulatedBoard, name: string) =>
+  b.eval(`typeof Modules !== "undefined" && Modules.getCached().indexOf(${JSON.stringify(name)}) >= 0`) === true;
+
+/**
+ * Cached getaddrinfo("example.com", 80) look-ups per second, driven inside the emulator's
+ * sandbox: after one warm-up look-up, a loop of look-ups one after another, each started
+ * when the previous Promise settled; settled Promises per second of wall time.
+ */
+async function cachedLookups(b: EmulatedBoard, ms: number): Promise<number> {
+  const warm = await settle(b, `require("socket").getaddrinfo("example.com", 80)`, 10000);
+  if (!warm.ok) throw new Error(`warm-up getaddrinfo: ${warm.code}: ${warm.message}`);
+  const run = async (n: number) => {
+    b.eval(`globalThis.__benchDone = false; (function () {
+      var s = require("socket"), left = ${n};
+      function next() { if (!left--) { globalThis.__benchDone = true; return; }
+        s.getaddrinfo("example.com", 80).then(next, next); }
+      next(); })();`);
+    const t0 = performance.now();
+    await until(() => b.eval("globalThis.__benchDone"), "the getaddrinfo loop", 60000);
+    return performance.now() - t0;
+  };
+  const probe = 1000;
+  await run(probe); // warm-up (JIT)
+  const dt = await run(probe);
+  const n = Math.max(probe, Math.round((probe * ms) / Math.max(dt, 1)));
+  const t = await run(n);
+  return Math.round(n / (t / 1000));
+}
+
+/** Cached look-ups through the bundle, and JsVars with the full runtime up. */
+export async function benchRuntime(outDir: string, board: string, ms: number): Promise<Figure[]> {
+  const rowLookups = `cached getaddrinfo, bundle in the emulator (${board})`;
+  const rowVars = `JsVars in use, camnet.js after Wi-Fi join (${board}, emulator estimate)`;
+  let rt: Awaited<ReturnType<typeof bootRuntime>>;
+  try {
+    rt = await bootRuntime(outDir, board);
+  } catch (e) {
+    const note = "failed: " + errorText(e);
+    return [{ what: rowLookups, value: null, unit: "/s", note }, { what: rowVars, value: null, unit: "vars", note }];
+  }
+  try {
+    const mem = rt.board.memory();
+    const vars: Figure = { what: rowVars, value: mem.usage, unit: "vars", max: jsVarBudget(mem.total), note: `10% of ${mem.total}` };
+    let lookups: Figure;
+    if (!registered(rt.board, "socket")) lookups = { what: rowLookups, value: null, unit: "/s", min: 50000, note: "not wired yet (no socket module)" };
+    else {
+      try {
+        lookups = { what: rowLookups, value: await cachedLookups(rt.board, ms), unit: "/s", min: 50000, note: "settled Promises, one after another" };
+      } catch (e) {
+        lookups = { what: rowLookups, value: null, unit: "/s", min: 50000, note: "failed: " + errorText(e) };
+      }
+    }
+    return [lookups, vars];
+  } finally {
+    rt.close();
+  }
+}
+
+/**
+ * ntptime.settime() on a board whose LAN delays every datagram by `latencyMs` each way;
+ * the error is the board's wall clock minus the router's reference clock, read together
+ * right after settime() resolves. Median |error| of `runs`.
+ */
+export async function benchNtp(outDir: string, board: string, runs: number, latencyMs = 20): Promise<Figure[]> {
+  const what = `ntptime.settime() offset error vs the router's clock, ${latencyMs} ms each way (${board})`;
+  let rt: Awaited<ReturnType<typeof bootRuntime>>;
+  try {
+    rt = await bootRuntime(outDir, board, latencyMs);
+  } catch (e) {
+    return [{ what, value: null, unit: "ms", max: 1, note: "failed: " + errorText(e) }];
+  }
+  try {
+    if (!registered(rt.board, "ntptime")) return [{ what, value: null, unit: "ms", max: 1, note: "not wired yet (no ntptime module)" }];
+    const errors: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await settle(rt.board, `require("ntptime").settime()`, 20000);
+      const error = rt.board.clock.now() - rt.router.ntp.now();
+      if (!r.ok) return [{ what, value: null, unit: "ms", max: 1, note: `failed: ${r.code}: ${r.message}` }];
+      errors.push(Math.abs(error));
+    }
+    return [{ what, value: median(errors), unit: "ms", max: 1, decimals: 3, note: `median |error| of ${runs}, worst ${Math.max(...errors).toFixed(3)}` }];
+  } finally {
+    rt.close();
+  }
+}
