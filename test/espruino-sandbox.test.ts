@@ -122,6 +122,19 @@ describe("espruino sandbox: globals", function () {
     assert.ok(board.quirks.some((q) => q.startsWith("Out of Memory")));
   });
 
+  it("a loaded program's code counts in process.memory(), even when its functions live only in closures", async function () {
+    const body = "return 1" + "+1".repeat(6000) + ";"; // 12,000 characters of function text
+    const base = await bootBoard({ board: "esp32", code: `globalThis.k = 1;` });
+    const loaded = await bootBoard({ board: "esp32", code: `(function () { var keep = function () { ${body} }; globalThis.k = function () { return keep(); }; })();` });
+    try {
+      const grew = (loaded.memory().usage - base.memory().usage);
+      assert.ok(grew >= 1000, `usage grew by ${grew} vars for 12,000 characters of code`);
+    } finally {
+      base.powerOff();
+      loaded.powerOff();
+    }
+  });
+
   it("print formats values like Espruino's console", async function () {
     const lines: string[] = [];
     const b = await bootBoard({ board: "esp32", code: `print("a", 1, {b: 2}, [1, 2], "x"); console.log("c", null, undefined);`, console: (l) => lines.push(l) });

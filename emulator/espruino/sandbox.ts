@@ -141,7 +141,13 @@ export class Chip {
   }
 
   /** Runs code at the top level of the sandbox (like typing it into the REPL / uploading it). */
+  /** Source characters of the programs loaded (bundles): Espruino keeps the text of every
+   *  function it defines in JsVars, and a bundle's functions live in closures the object
+   *  walk cannot see, so their code is counted from the loaded text instead. */
+  private programChars = 0;
+
   eval(code: string, filename = "upload.js"): unknown {
+    if (filename !== "upload.js") this.programChars += code.length;
     try {
       return this.realm.run(code, filename);
     } finally {
@@ -151,7 +157,7 @@ export class Chip {
 
   // ---- memory ----
   memoryUsage(): number {
-    return this.estimator.usage(this.realm.global, this.initialGlobals);
+    return this.estimator.usage(this.realm.global, this.initialGlobals) + Math.ceil(this.programChars / 12);
   }
   memory(): { free: number; usage: number; total: number; history: number; gc: number; gctime: number; blocksize: number } {
     const usage = this.memoryUsage();
