@@ -1,6 +1,6 @@
 // The device entry: the boot sequence of a networked camera. Each step logs one line.
 // Config comes from the Storage file camnet.json: {"ssid", "key", "hostname"}.
-import * as network from "../src/network/index";
+import { networkModule as network } from "../src/network/index";
 import { readJSON } from "../src/platform/index";
 import { register } from "../src/register";
 

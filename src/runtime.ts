@@ -2,7 +2,7 @@
 // seed name for `require(...)`, with its IO wired to the platform.
 import * as asyncio from "./asyncio/index";
 import * as mdns from "./mdns/service";
-import * as network from "./network/index";
+import { networkModule } from "./network/index";
 import { ntptime, wire as wireNtp } from "./ntptime/index";
 import * as platform from "./platform/index";
 import { register } from "./register";
@@ -21,6 +21,6 @@ wireNtp({
 });
 
 register({
-  network, asyncio, ssl, ntptime, mdns,
+  network: networkModule, asyncio, ssl, ntptime, mdns,
   socket: Object.assign(socketModule, { socket, create_connection, create_server }),
 });

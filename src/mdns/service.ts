@@ -1,8 +1,8 @@
 // The `mdns` module: the always-on responder, started by the runtime on every link-up with
-// network.hostname() (nothing for the app to call), service adverts that survive link
+// netHostname() (nothing for the app to call), service adverts that survive link
 // changes, and the .local querier behind socket.getaddrinfo and friends.
 import { TYPE_A } from "../dns/message";
-import * as network from "../network/index";
+import { events as netEvents, hostname as netHostname, STA_IF, WLAN } from "../network/index";
 import { caps, ifconfig, now, openUdp } from "../platform/index";
 import { local } from "../socket/names";
 import { Emitter } from "../util/events";
@@ -28,12 +28,12 @@ let responder: Responder | null = null;
  *  services, and only once the app advertises one. */
 function start(): void {
   if (responder || (caps.nativeMdns && !adverts.length)) return;
-  const r = responder = new Responder(io, { hostname: network.hostname(), hostRecords: !caps.nativeMdns });
+  const r = responder = new Responder(io, { hostname: netHostname(), hostRecords: !caps.nativeMdns });
   r.on("claimed", (n: string) => events.emit("claimed", n));
   r.on("conflict", (old: string, n: string) => {
     events.emit("conflict", old, n);
     // A conflict renamed our host: the board takes the new name everywhere.
-    if (old === network.hostname()) network.hostname(n);
+    if (old === netHostname()) netHostname(n);
   });
   adverts.forEach((a) => { a.live = r.advertise(a.type, a.port, a.txt); });
   r.start().catch(() => {});
@@ -45,17 +45,17 @@ function stop(): void {
   adverts.forEach((a) => { a.live = undefined; });
 }
 
-network.events.on("connected", () => (responder ? responder.addressChanged() : start()));
-network.events.on("disconnected", stop);
-network.events.on("hostname", (n: string) => responder && responder.rename(n));
-if (network.WLAN(network.STA_IF).isconnected()) start();
+netEvents.on("connected", () => (responder ? responder.addressChanged() : start()));
+netEvents.on("disconnected", stop);
+netEvents.on("hostname", (n: string) => responder && responder.rename(n));
+if (WLAN(STA_IF).isconnected()) start();
 
 /** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}). */
 export function advertise(type: string, port: number, txt?: { [k: string]: string }): Advert {
   const a: Advert = { type, port, txt };
   adverts.push(a);
   if (responder) a.live = responder.advertise(type, port, txt);
-  else if (network.WLAN(network.STA_IF).isconnected()) start();
+  else if (WLAN(STA_IF).isconnected()) start();
   return a;
 }
 

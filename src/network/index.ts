@@ -63,145 +63,148 @@ export function hostname(n?: string): string {
 const MIN_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60000;
 
-class WLAN {
-  private ssid = "";
-  private key = "";
-  private want = false; // the app wants to be connected: reconnect after a link loss
-  private joining = false;
-  private retryMs = MIN_RETRY_MS;
-  private timer: any = undefined;
-  private stat = STAT_IDLE;
-  private isActive = !caps.wifi;
+/** [ip, netmask, gateway, dns] as MicroPython gives it; the DNS server is the DHCP-learned
+ *  one where the firmware exposes it, else the gateway. */
+function ifconfig(config?: string[]): string[] {
+  if (config) setStaticIf(config[0], config[1], config[2], [config[3]]);
+  const c = platformIf();
+  return [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
+}
 
-  constructor() {
-    onWifiDisconnected((reason) => this.lost(reason));
-  }
+/** The station interface. Its state lives in closure locals, not properties: the
+ *  minifier can shorten the former only, and this runs on a board counting bytes. */
+function createStation() {
+  let ssid = "", key = "";
+  let want = false; // the app wants to be connected: reconnect after a link loss
+  let joining = false;
+  let retryMs = MIN_RETRY_MS;
+  let timer: any;
+  let stat = STAT_IDLE;
+  let isActive = !caps.wifi;
 
-  active(on?: boolean): boolean {
-    if (on !== undefined) {
-      this.isActive = on;
-      if (!on && caps.wifi) this.disconnect();
-    }
-    return this.isActive;
-  }
+  const cancelRetry = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
 
-  /** Joins `ssid`; resolves when the board has an address. Rejects with NO_AP_FOUND,
-   *  AUTH_FAIL or ETIMEDOUT (after `timeoutMs`, default 20 s). */
-  connect(ssid?: string, key?: string, timeoutMs?: number): Promise<string[]> {
-    if (!caps.wifi) return Promise.resolve(this.ifconfig());
-    if (!ssid) return Promise.reject(codedError("EINVAL", "connect() needs the SSID of the Wi-Fi network to join"));
-    this.ssid = ssid;
-    this.key = key || "";
-    this.isActive = this.want = true;
-    this.cancelRetry();
-    return this.join(timeoutMs || 20000);
-  }
-
-  private join(timeoutMs: number): Promise<string[]> {
-    this.joining = true;
-    this.stat = STAT_CONNECTING;
+  const join = (timeoutMs: number): Promise<string[]> => {
+    joining = true;
+    stat = STAT_CONNECTING;
     return new Promise((resolve, reject) => {
       let settled = false;
-      const finish = (e: CodedError | null, stat: number) => {
+      const finish = (e: CodedError | null, s: number) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        this.joining = false;
+        clearTimeout(t);
+        joining = false;
         up = !e;
-        this.stat = stat;
+        stat = s;
         if (e) return reject(e);
-        this.retryMs = MIN_RETRY_MS;
-        const c = this.ifconfig();
+        retryMs = MIN_RETRY_MS;
+        const c = ifconfig();
         events.emit("connected", c);
         resolve(c);
       };
-      const timer = setTimeout(() => {
-        finish(codedError("ETIMEDOUT", `no address from Wi-Fi "${this.ssid}" within ${timeoutMs / 1000} s: check the signal and the DHCP server`), STAT_CONNECT_FAIL);
+      const t = setTimeout(() => {
+        finish(codedError("ETIMEDOUT", `no address from Wi-Fi "${ssid}" within ${timeoutMs / 1000} s: check the signal and the DHCP server`), STAT_CONNECT_FAIL);
         wifiLeave();
       }, timeoutMs);
-      wifiJoin(this.ssid, this.key, name).then(() => finish(null, STAT_GOT_IP), (e: CodedError) => finish(e,
+      wifiJoin(ssid, key, name).then(() => finish(null, STAT_GOT_IP), (e: CodedError) => finish(e,
         e.code === "AUTH_FAIL" ? STAT_WRONG_PASSWORD : e.code === "NO_AP_FOUND" ? STAT_NO_AP_FOUND : STAT_CONNECT_FAIL));
     });
-  }
+  };
 
-  /** The driver gave up on the link: reconnect with backoff until told to stop. */
-  private lost(reason: string): void {
-    if (this.joining || !up) return;
-    up = false;
-    this.stat = STAT_IDLE;
-    events.emit("disconnected", reason);
-    if (this.want) this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    const delay = this.retryMs;
-    this.retryMs = Math.min(delay * 2, MAX_RETRY_MS);
+  const scheduleRetry = (): void => {
+    const delay = retryMs;
+    retryMs = Math.min(delay * 2, MAX_RETRY_MS);
     events.emit("reconnecting", delay);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.join(20000).catch(() => {
-        if (this.want) this.scheduleRetry();
+    timer = setTimeout(() => {
+      timer = undefined;
+      join(20000).catch(() => {
+        if (want) scheduleRetry();
       });
     }, delay);
-  }
+  };
 
-  private cancelRetry(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  disconnect(): Promise<void> {
-    this.want = false;
-    this.cancelRetry();
-    if (!caps.wifi) return Promise.resolve();
-    const was = up;
+  // The driver gave up on the link: reconnect with backoff until told to stop.
+  onWifiDisconnected((reason) => {
+    if (joining || !up) return;
     up = false;
-    this.stat = STAT_IDLE;
-    return wifiLeave().then(() => {
-      if (was) events.emit("disconnected", "requested");
-    });
-  }
+    stat = STAT_IDLE;
+    events.emit("disconnected", reason);
+    if (want) scheduleRetry();
+  });
 
-  isconnected(): boolean {
-    return up;
-  }
+  const sta = {
+    active(on?: boolean): boolean {
+      if (on !== undefined) {
+        isActive = on;
+        if (!on && caps.wifi) sta.disconnect();
+      }
+      return isActive;
+    },
 
-  /** A STAT_* code, or with "rssi" the signal strength. */
-  status(param?: string): number | undefined {
-    if (param === "rssi") return wifiStatus().rssi;
-    return this.stat;
-  }
+    /** Joins `ssid`; resolves when the board has an address. Rejects with NO_AP_FOUND,
+     *  AUTH_FAIL or ETIMEDOUT (after `timeoutMs`, default 20 s). */
+    connect(s?: string, k?: string, timeoutMs?: number): Promise<string[]> {
+      if (!caps.wifi) return Promise.resolve(ifconfig());
+      if (!s) return Promise.reject(codedError("EINVAL", "connect() needs the SSID of the Wi-Fi network to join"));
+      ssid = s;
+      key = k || "";
+      isActive = want = true;
+      cancelRetry();
+      return join(timeoutMs || 20000);
+    },
 
-  /** [ip, netmask, gateway, dns] as MicroPython gives it; the DNS server is the
-   *  DHCP-learned one where the firmware exposes it, else the gateway. */
-  ifconfig(config?: string[]): string[] {
-    if (config) setStaticIf(config[0], config[1], config[2], [config[3]]);
-    const c = platformIf();
-    return [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
-  }
+    disconnect(): Promise<void> {
+      want = false;
+      cancelRetry();
+      if (!caps.wifi) return Promise.resolve();
+      const was = up;
+      up = false;
+      stat = STAT_IDLE;
+      return wifiLeave().then(() => {
+        if (was) events.emit("disconnected", "requested");
+      });
+    },
 
-  config(key: string): unknown {
-    const c = platformIf();
-    const s = wifiStatus();
-    const v: { [k: string]: unknown } = {
-      mac: c.mac, ssid: this.ssid || s.ssid, hostname: name, dhcp_hostname: name,
-      channel: s.channel, dns: c.dns.length ? c.dns : [c.gateway], ntp: c.ntp,
-    };
-    if (!(key in v)) throw codedError("EINVAL", `unknown config key "${key}": use one of ${Object.keys(v).join(", ")}`);
-    return v[key];
-  }
+    isconnected: (): boolean => up,
+
+    /** A STAT_* code, or with "rssi" the signal strength. */
+    status: (param?: string): number | undefined => (param === "rssi" ? wifiStatus().rssi : stat),
+
+    ifconfig,
+
+    config(k: string): unknown {
+      const c = platformIf();
+      const st = wifiStatus();
+      const v: { [k: string]: unknown } = {
+        mac: c.mac, ssid: ssid || st.ssid, hostname: name, dhcp_hostname: name,
+        channel: st.channel, dns: c.dns.length ? c.dns : [c.gateway], ntp: c.ntp,
+      };
+      if (!(k in v)) throw codedError("EINVAL", `unknown config key "${k}": use one of ${Object.keys(v).join(", ")}`);
+      return v[k];
+    },
+  };
+  return sta;
 }
 
-let sta: WLAN | undefined;
+let sta: ReturnType<typeof createStation> | undefined;
 
-export function WLAN_(iface?: number): WLAN {
+export function WLAN(iface?: number): ReturnType<typeof createStation> {
   if (iface === AP_IF) throw codedError("EOPNOTSUPP", "access-point mode is not supported by camnet: use network.STA_IF");
-  return sta || (sta = new WLAN());
+  return sta || (sta = createStation());
 }
-export { WLAN_ as WLAN };
 
 /** Servers for the resolver and SNTP: DHCP-learned where exposed, else the gateway. */
 export function dnsServers(): string[] {
   const c = platformIf();
   return c.dns.length ? c.dns : c.gateway !== "0.0.0.0" ? [c.gateway] : [];
 }
+
+/** The `network` module as require("network") gives it (one plain object: re-exported
+ *  names would each cost a getter in the bundle). */
+export const networkModule = {
+  STA_IF, AP_IF, STAT_IDLE, STAT_CONNECTING, STAT_GOT_IP, STAT_NO_AP_FOUND, STAT_WRONG_PASSWORD,
+  STAT_CONNECT_FAIL, events, hostname, WLAN, dnsServers,
+};
