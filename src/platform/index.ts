@@ -132,6 +132,8 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
 const ERRNO: { [n: string]: string } = {
   "-3": "ETIMEDOUT", "-6": "EHOSTUNREACH", "-7": "EMFILE", "-9": "ECONNRESET",
   "-13": "ETLSHANDSHAKE", "-14": "ETLSHANDSHAKE",
+  // the verifying firmware (capabilities.tlsVerify)
+  "-16": "CERT_UNKNOWN_CA", "-17": "CERT_EXPIRED", "-18": "CERT_HOSTNAME_MISMATCH",
 };
 
 function socketError(e: any, fallback: string): CodedError {
@@ -170,6 +172,10 @@ export function connectTcp(host: string, port: number, tls?: TlsOptions): Promis
       if (tls.cert) o.cert = toBinary(tls.cert);
       if (tls.key) o.key = toBinary(tls.key);
       if (tls.servername) o.servername = tls.servername;
+      // Quirk: the verifying firmware checks the certificate against `host`, not
+      // `servername`: given an address, it would check the address and accept a certificate
+      // for any other name. So the name goes in `host` (the firmware resolves it itself).
+      if (tls.verify && tls.servername && !/^[\d.]+$/.test(tls.servername)) o.host = tls.servername;
       if (tls.verify !== undefined) o.rejectUnauthorized = tls.verify;
     }
     let stream: TcpStream | null = null;
