@@ -6,6 +6,7 @@ import dnsPacket from "dns-packet";
 import type { DecodedPacket, Packet as DnsPacket } from "dns-packet";
 import type { MdnsIO } from "../src/mdns/index.ts";
 import type { UdpSocket } from "../src/platform/types.ts";
+import { seededRandom } from "../emulator/lan/ip.ts";
 
 export const GROUP = "224.0.0.251";
 
@@ -44,17 +45,8 @@ export class Clock {
 
 export const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** mulberry32: deterministic [0, 1) */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic [0, 1): the LAN's PRNG. */
+export const seeded = seededRandom;
 
 export interface Packet {
   at: number;

@@ -3,20 +3,10 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export interface BoardCapabilities {
-  wifi: boolean;
-  nativeMdns: boolean;
-  tlsVerify: boolean;
-  tlsServer: boolean;
-  ipv6: boolean;
-  udpRecvMax: number;
-  maxSockets: number;
-  /** JsVar budget; 0 = resizable (Linux). */
-  variables: number;
-  hostnameMax: number;
-  dhcpInfo: boolean;
-  setTime: boolean;
-}
+import type { Capabilities } from "../../src/platform/types.ts";
+
+/** One set of capability flags for the board's firmware and the bundle that reads them. */
+export type BoardCapabilities = Capabilities;
 
 export interface BoardProfile {
   id: string;
