@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkDialect, DialectError, type Violation } from "./dialect-gate.ts";
+import { BoardFileError, SCHEMA_FILE, validateBoardDir } from "./boards.ts";
 import { SourceMapReader, type RawSourceMap } from "./lib/sourcemap.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -52,10 +53,12 @@ export interface BoardProfile {
   [key: string]: unknown;
 }
 
+/** Reads every boards/<id>.json, after checking each against boards/schema.json
+ *  (scripts/boards.ts): a malformed board file stops the build with a BoardFileError. */
 export function loadBoards(dir = path.join(ROOT, "boards")): BoardProfile[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json") && f !== SCHEMA_FILE).sort();
+  validateBoardDir(dir, files);
+  return files
     .map((f) => {
       const profile = JSON.parse(readFileSync(path.join(dir, f), "utf8")) as BoardProfile;
       return { ...profile, id: f.slice(0, -".json".length) };
@@ -363,9 +366,12 @@ export async function buildBundle(opts: BundleOptions): Promise<BundleResult> {
 
 export class BudgetError extends Error {
   readonly overruns: string[];
-  constructor(overruns: string[]) {
-    super(`size budget exceeded:\n  ${overruns.join("\n  ")}`);
+  /** The board whose budget was exceeded. */
+  readonly board: string | undefined;
+  constructor(overruns: string[], board?: string) {
+    super(`size budget${board ? ` of board ${board}` : ""} exceeded:\n  ${overruns.join("\n  ")}`);
     this.overruns = overruns;
+    this.board = board;
   }
 }
 
@@ -424,7 +430,7 @@ export async function buildBoard(board: BoardProfile, opts: BoardBuildOptions = 
     outputs[out] = await buildBundle({ entry, board, label, root });
   }
   const overruns = budgetOverruns(board, outputs);
-  if (overruns.length) throw new BudgetError(overruns);
+  if (overruns.length) throw new BudgetError(overruns, board.id);
   mkdirSync(outDir, { recursive: true });
   const sizes: SizesReport = { board: board.id, measuredBy: SIZE_METHOD, outputs: {} };
   for (const [out, r] of Object.entries(outputs)) {
@@ -506,7 +512,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      if (e instanceof DialectError || e instanceof BudgetError) console.error(e.message);
+      if (e instanceof DialectError || e instanceof BudgetError || e instanceof BoardFileError) console.error(e.message);
       else console.error(e);
       process.exit(1);
     },
