@@ -110,7 +110,8 @@ export class WifiDriver {
   private start(): void {
     this.started = true;
     // wlanif_init: a fresh netif, host name reset
-    const def = this.chip.profile.defaultHostname || "espressif";
+    // ESP-IDF's own default (boards may say otherwise in netifHostname), not camnet's name.
+    const def = (this.chip.profile.netifHostname as string | undefined) || "espressif";
     if (this.netifHostname !== null && this.netifHostname !== def) {
       this.rt.quirk(`Wifi: Wi-Fi start re-created the netif: host name "${this.netifHostname}" reset to "${def}"`);
     }
