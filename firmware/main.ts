@@ -1,16 +1,68 @@
-// The device entry: the boot sequence of a networked camera. Each step logs one line.
-// Config comes from the Storage file camnet.json: {"ssid", "key", "hostname"}.
+// The device entry: the boot sequence of a networked camera. Config comes from the Storage
+// file camnet.json: {"ssid", "key", "hostname", "ntp"?}. Each step logs one "[boot]" line;
+// a step that fails retries with backoff and never stops the others.
+import { caps, board, cameraFrame, freeMemory, listenTcp, now, openUdp, randomBytes, readJSON, setClock, ifconfig } from "../src/platform/index";
 import { networkModule as network } from "../src/network/index";
-import { readJSON } from "../src/platform/index";
+import * as mdns from "../src/mdns/service";
+import { ntptime, wire as wireNtp } from "../src/ntptime/index";
+import { socketModule } from "../src/socket/index";
+import { getaddrinfo } from "../src/socket/names";
 import { register } from "../src/register";
+import { serve } from "./http";
+import type { Reply } from "./http";
 
-register({ network });
+wireNtp({
+  openUdp, now, setClock, random: randomBytes,
+  buildTimeMs: board.buildTime * 1000,
+  setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (id) => clearTimeout(id as number),
+  dhcpServers: () => ifconfig().ntp,
+  resolve: (h) => getaddrinfo(h, 123, 2).then((l) => l.map((a) => a[4][0])),
+});
+register({ network, mdns, ntptime, socket: socketModule });
 
 const log = (line: string) => console.log("[boot] " + line);
-const config = readJSON("camnet.json") || {};
+const HTTP_PORT = 80;
+
+/** Runs `attempt` until it succeeds, waiting 1, 2, 4 ... 60 s between tries; logs each outcome. */
+function retrying(step: string, attempt: () => Promise<string>, then?: () => void): void {
+  let delay = 1000;
+  const run = () => attempt().then((line) => {
+    log(step + ": " + line);
+    if (then) then();
+  }, (e) => {
+    log(step + ": " + (e.code ? e.code + ": " : "") + e.message + "; retrying in " + delay / 1000 + " s");
+    setTimeout(run, delay);
+    delay = Math.min(delay * 2, 60000);
+  });
+  run();
+}
+
+// Uptime survives clock steps: the boot time moves with each one.
+let bootedAt = now();
+ntptime.onstep = (offset) => { bootedAt += offset; };
+
+const text = (status: number, body: string): Reply => ({ status, type: "text/plain", body: body + "\n" });
+
+function route(path: string): Reply {
+  if (path == "/") {
+    return text(200, "name: " + network.hostname() + "\naddress: " + ifconfig().ip +
+      "\nuptime: " + Math.floor((now() - bootedAt) / 1000) + " s\nclock: " +
+      (ntptime.synced() ? new Date(now()).toISOString() : "not set") + "\nfree memory: " + freeMemory() + " vars");
+  }
+  if (path == "/snapshot") {
+    const frame = cameraFrame();
+    return frame ? { status: 200, type: "image/jpeg", body: frame } : text(503, "no camera driver on this board");
+  }
+  return text(404, "not found: try / or /snapshot");
+}
 
 function boot(): void {
-  if (config.hostname) {
+  let config = readJSON("camnet.json");
+  if (!config || typeof config != "object") {
+    log('config: no readable Storage file camnet.json: write {"ssid":"...","key":"...","hostname":"..."} to it');
+    config = {};
+  }
+  if (config.hostname !== undefined) {
     try {
       network.hostname(config.hostname);
     } catch (e: any) {
@@ -18,17 +70,26 @@ function boot(): void {
     }
   }
   log("host name " + network.hostname());
+  if (config.ntp) ntptime.host = config.ntp;
+
+  mdns.advertise("_http._tcp", HTTP_PORT, { path: "/" });
+  log("mdns: " + network.hostname() + ".local and _http._tcp on port " + HTTP_PORT + " answered from link-up" +
+    (caps.nativeMdns ? " (the name by the firmware's responder)" : ""));
+
   const sta = network.WLAN(network.STA_IF);
   sta.active(true);
-  if (!config.ssid && !sta.isconnected()) {
-    log('config: no Wi-Fi SSID: write {"ssid":"...","key":"..."} to Storage file camnet.json');
+  network.events.on("disconnected", (why: string) => log("wifi: link lost (" + why + ")"));
+  network.events.on("reconnecting", (ms: number) => log("wifi: reconnecting in " + ms / 1000 + " s"));
+  if (caps.wifi && !config.ssid) {
+    log('config: no Wi-Fi SSID in camnet.json: add "ssid" and "key"; not joining any network');
     return;
   }
-  network.events.on("disconnected", (why: string) => log("wifi: link lost (" + why + ")"));
-  network.events.on("reconnecting", (ms: number) => log("wifi: reconnecting in " + ms + " ms"));
-  sta.connect(config.ssid, config.key).then((c) => {
-    log(`wifi: joined "${config.ssid || "(wired)"}" as ${c[0]}, gateway ${c[2]}, dns ${c[3]}`);
-  }, (e) => log(`wifi: ${e.code}: ${e.message}`));
+  retrying("wifi", () => sta.connect(config.ssid, config.key).then((c) =>
+    `joined "${config.ssid || "(wired)"}" as ${c[0]}, gateway ${c[2]}, dns ${c[3]}`), () => {
+    // The firmware listens only once the interface is up ("Not connected to the internet").
+    retrying("http", () => listenTcp(HTTP_PORT, (s) => serve(s, route)).then(() => "serving / and /snapshot on port " + HTTP_PORT));
+    retrying("clock", () => ntptime.settime().then((t) => "set to " + new Date(t).toISOString()), () => ntptime.start());
+  });
 }
 
 boot();

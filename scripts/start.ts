@@ -6,7 +6,9 @@ import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
 import { defaultLan, LAB_KEY, LAB_SSID } from "../emulator/default-lan.ts";
 import { until } from "../emulator/espruino/testing.ts";
 import { buildBoard, formatSizeTable, loadBoards } from "./build.ts";
-import { dnsData } from "../test/helpers/dns.ts";
+import { cameraStorage } from "../emulator/camera.ts";
+import type { Host } from "../emulator/lan/host.ts";
+import { httpGet } from "../test/helpers/laptop.ts";
 
 const BOARD = process.env.CAMNET_BOARD || "esp32";
 const HOSTNAME = "kitchen-cam";
@@ -23,17 +25,22 @@ async function main(): Promise<void> {
     board: BOARD,
     lan,
     bundle: `${built.outDir}/firmware.js`,
-    storage: { "camnet.json": JSON.stringify({ ssid: LAB_SSID, key: LAB_KEY, hostname: HOSTNAME }) },
+    storage: { "camnet.json": JSON.stringify({ ssid: LAB_SSID, key: LAB_KEY, hostname: HOSTNAME }), ...cameraStorage() },
     console: (line) => console.log(line),
   });
-  await until(() => board.output.some((l) => l.startsWith("[boot] wifi:")) || board.errors.length, "Wi-Fi join", 20000);
+  const booted = (step: string) => board.output.some((l) => l.startsWith(`[boot] ${step}:`));
+  await until(() => (booted("http") && booted("clock")) || board.errors.length, "the page and the clock", 20000);
   if (board.errors.length) throw new Error(board.errors.join("\n"));
-  console.log(`[emulator] connected in ${Date.now() - started} ms of wall time`);
+  console.log(`[emulator] serving in ${Date.now() - started} ms of wall time`);
 
-  const ip = board.eval(`require("network").WLAN(0).ifconfig()[0]`) as string;
+  // A second host on the LAN reaches the camera by both names, as a laptop would.
   const laptop = lan.addHost({ name: "laptop", ip: "192.168.1.20" });
-  const registered = await dnsData(laptop, router.address, `${HOSTNAME}.lan`, "A");
-  console.log(`[emulator] the router resolves ${HOSTNAME}.lan -> ${registered.join(", ") || "(nothing)"} (board at ${ip})`);
+  for (const url of [`http://${HOSTNAME}.local/`, `http://${HOSTNAME}.lan/`]) {
+    const how = url.includes(".local") ? "mDNS" : `the router's DNS (${router.address})`;
+    const r = await httpGet(laptop, router.address, url);
+    console.log(`[laptop] GET ${url} -> ${r.ip} by ${how}: ${r.statusLine}`);
+  }
+  console.log(`[emulator] try, from the laptop (192.168.1.20): .fetch http://${HOSTNAME}.local/  .fetch http://${HOSTNAME}.lan/snapshot`);
 
   if (!process.stdin.isTTY) {
     board.powerOff();
@@ -41,20 +48,32 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`[emulator] REPL on the board: try require("network").hostname(), require("network").WLAN(0).ifconfig(); .exit to quit`);
-  await repl(board);
+  await repl(board, laptop, router.address);
   board.powerOff();
   lan.close();
 }
 
-/** A line-by-line REPL evaluated in the board's sandbox; Promises are awaited. */
-function repl(board: EmulatedBoard): Promise<void> {
+/** `.fetch URL` from the laptop: status line, headers, then the text body or its size. */
+async function fetchFromLaptop(laptop: Host, router: string, url: string): Promise<void> {
+  const r = await httpGet(laptop, router, url);
+  console.log(`${r.statusLine}   (from ${r.ip})`);
+  for (const [k, v] of Object.entries(r.headers)) console.log(`${k}: ${v}`);
+  console.log((r.headers["content-type"] ?? "").startsWith("text/") ? "\n" + r.body.toString("latin1").trimEnd() : `\n(${r.body.length} bytes)`);
+}
+
+/** A line-by-line REPL evaluated in the board's sandbox; Promises are awaited. `.fetch URL`
+ *  runs on the laptop instead. */
+function repl(board: EmulatedBoard, laptop: Host, router: string): Promise<void> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: ">>> " });
   let n = 0;
   const show = (v: unknown) => console.log(inspect(v, { colors: true, depth: 4 }));
   rl.prompt();
   rl.on("line", async (line) => {
     if (line.trim() === ".exit") return rl.close();
-    if (line.trim()) {
+    const fetch = /^\.fetch\s+(\S+)/.exec(line.trim());
+    if (fetch) {
+      await fetchFromLaptop(laptop, router, fetch[1]).catch((e) => console.log(`fetch failed: ${e instanceof Error ? e.message : e}`));
+    } else if (line.trim()) {
       const slot = `__repl${n++}`;
       try {
         board.eval(`globalThis.${slot} = (${line})`);

@@ -297,3 +297,21 @@ export function hostByName(name: string): Promise<string | null> {
   hostByNameQueue = p;
   return p;
 }
+
+// ---------------------------------------------------------------- board status
+
+/** Free JsVars, from process.memory(). */
+export const freeMemory = (): number => process.memory().free;
+
+/** One JPEG frame from the board's camera driver (a module "camera" whose snapshot()
+ *  returns a binary string or bytes), or null where the firmware has no such driver. */
+export function cameraFrame(): Uint8Array | null {
+  let cam: any;
+  try {
+    cam = require("camera");
+  } catch (e) {
+    return null; // "Module camera not found"
+  }
+  const f = cam && cam.snapshot && cam.snapshot();
+  return f ? E.toUint8Array(f) : null;
+}

@@ -1,0 +1,83 @@
+// A tiny HTTP/1.0-1.1 server for the camera's status page: one request per connection,
+// answered, then closed. Garbage gets a 400, never an exception; idle clients are cut off.
+import type { TcpStream } from "../src/platform/types";
+
+export interface Reply {
+  status: number;
+  type: string;
+  body: string | Uint8Array;
+}
+
+/** What a GET of `path` answers. */
+export type Route = (path: string) => Reply;
+
+const REASON: { [status: string]: string } = {
+  200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable",
+};
+
+/** The longest request head accepted, and how long a client may stay silent. */
+const HEAD_MAX = 2048;
+const IDLE_MS = 10000;
+
+const text = (status: number, body: string): Reply => ({ status, type: "text/plain", body: body + "\n" });
+
+/** [line, method, target, minor version] of the request line, or null when it is not HTTP/1.x. */
+const requestLine = (head: string) => head.split("\n")[0].match(/^([A-Z]+) (\/[^ ]*) HTTP\/1\.(0|1)\r*$/);
+
+/** The reply to a request head (its text up to the blank line, or at least its first line). */
+export function answer(head: string, route: Route): Reply {
+  const m = requestLine(head);
+  if (!m) return text(400, "bad request: expected a line such as GET / HTTP/1.1");
+  if (m[1] != "GET") return text(405, "only GET is served here");
+  try {
+    return route(m[2].split("?")[0]);
+  } catch (e: any) {
+    return text(500, "error: " + e.message);
+  }
+}
+
+function bytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+/** The reply as bytes on the wire (HTTP/1.0 framing: Content-Length, then close). */
+export function encode(r: Reply): Uint8Array {
+  const body = typeof r.body == "string" ? bytes(r.body) : r.body;
+  const head = bytes("HTTP/1.0 " + r.status + " " + REASON[r.status] + "\r\nContent-Type: " + r.type +
+    "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+/** Serves one connection: collects the head, answers once, closes. */
+export function serve(s: TcpStream, route: Route): void {
+  let head = "";
+  let done = false;
+  let idle: any = setTimeout(() => s.destroy(), IDLE_MS);
+  const reply = (r: Reply) => {
+    if (done) return;
+    done = true;
+    clearTimeout(idle);
+    s.write(encode(r));
+    s.end();
+  };
+  s.ondata = (d) => {
+    if (done) return;
+    for (let i = 0; i < d.length; i++) head += String.fromCharCode(d[i]);
+    clearTimeout(idle);
+    idle = setTimeout(() => s.destroy(), IDLE_MS);
+    // A bad request line is answered at once; a good one waits for the blank line.
+    if (head.indexOf("\n") >= 0 && !requestLine(head)) return reply(answer(head, route));
+    if (head.indexOf("\r\n\r\n") >= 0 || head.indexOf("\n\n") >= 0) return reply(answer(head, route));
+    if (head.length > HEAD_MAX) reply(text(400, "request head over " + HEAD_MAX + " bytes"));
+  };
+  // Espruino closes the socket at the peer's FIN (no half-close), so there is no onend reply.
+  s.onerror = s.onclose = () => {
+    done = true;
+    clearTimeout(idle);
+  };
+}
