@@ -80,6 +80,30 @@ export interface EmulatedBoard {
   socketsInUse(): number;
   /** Stops everything: timers, queued events, sockets, the Wi-Fi driver. Idempotent. */
   powerOff(): void;
+  /** Calls `listener` with every console line from now on (and on the boards restart() makes);
+   *  returns the function that stops it. */
+  onConsole(listener: (line: string) => void): () => void;
+  /** Calls `hook` with every fresh chip restart() makes, before any of its code runs. */
+  onRestart(hook: (chip: Chip) => void): () => void;
+  /** Stops this chip and starts a fresh one on the same LAN host with the same options and
+   *  Storage, and returns it (this board stays off). What runs (Storage boot code only, never the
+   *  default bundle): "power" (power-on, the reset button) .boot0-.boot3, then .bootcde (or
+   *  .bootrst when there is no .bootcde); "reset" (reset()) .boot0-.boot3 and .bootrst, keeping
+   *  the wall clock; "load" (load(file)) `file`, or without one what "power" runs, keeping the
+   *  wall clock. */
+  restart(mode?: RestartMode, file?: string): Promise<EmulatedBoard>;
+}
+
+export type RestartMode = "power" | "reset" | "load";
+
+/** The Storage boot code a (re)start runs, in Espruino's order (jsfLoadBootCodeFromFlash). */
+export function storageBootCode(storage: ReadonlyMap<string, string>, mode: RestartMode, file?: string): string {
+  if (mode === "load" && file !== undefined) return storage.get(file) ?? "";
+  const parts: string[] = [];
+  for (const f of [".boot0", ".boot1", ".boot2", ".boot3"]) if (storage.get(f)) parts.push(storage.get(f)!);
+  const main = mode === "reset" ? storage.get(".bootrst") : (storage.get(".bootcde") || storage.get(".bootrst"));
+  if (main) parts.push(main);
+  return parts.join("\n;");
 }
 
 function parseResolvConf(text: string): string[] {
@@ -89,7 +113,18 @@ function parseResolvConf(text: string): string[] {
     .filter((x): x is string => !!x);
 }
 
-export async function bootBoard(opts: BootOptions): Promise<EmulatedBoard> {
+/** What the boards of one power-on share across restart(). */
+interface Lineage {
+  listeners: Set<(line: string) => void>;
+  hooks: Set<(chip: Chip) => void>;
+}
+
+export function bootBoard(opts: BootOptions): Promise<EmulatedBoard> {
+  return boot(opts, { listeners: new Set(), hooks: new Set() }, false);
+}
+
+async function boot(opts: BootOptions, lineage: Lineage, restarted: boolean): Promise<EmulatedBoard> {
+  const { listeners } = lineage;
   const profile = loadBoardProfile(opts.board);
   const linux = isLinux(profile);
   const output: string[] = [];
@@ -97,6 +132,7 @@ export async function bootBoard(opts: BootOptions): Promise<EmulatedBoard> {
     console: (line) => {
       output.push(line);
       opts.console?.(line);
+      for (const l of listeners) l(line);
     },
     virtualTime: opts.virtualTime,
     wallStartMs: opts.wallStartMs,
@@ -160,6 +196,38 @@ export async function bootBoard(opts: BootOptions): Promise<EmulatedBoard> {
     memory: () => chip.memory(),
     socketsInUse: () => chip.rt.socketsInUse,
     powerOff: () => chip.rt.powerOff(),
+    onConsole: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    onRestart: (hook) => {
+      lineage.hooks.add(hook);
+      return () => lineage.hooks.delete(hook);
+    },
+    restart: async (mode = "power", file) => {
+      const keepClock = mode !== "power";
+      const wallStartMs = chip.rt.wall();
+      chip.rt.powerOff();
+      // the radio goes down with the chip: off the access point, no address
+      const lanHost = host as Host | undefined;
+      if (wifi && lanHost) {
+        const link = lanHost.link as { disassociate?: (h: Host) => void } | null;
+        link?.disassociate?.(lanHost);
+        lanHost.setAddress(null);
+      }
+      return boot(
+        {
+          ...opts,
+          host,
+          bundle: undefined,
+          code: storageBootCode(chip.storage, mode, file),
+          storage: Object.fromEntries(chip.storage),
+          wallStartMs: keepClock ? wallStartMs : opts.wallStartMs,
+        },
+        lineage,
+        true,
+      );
+    },
   };
 
   // ESP32: restore() runs at boot when a Wi-Fi configuration was saved.
@@ -167,9 +235,14 @@ export async function bootBoard(opts: BootOptions): Promise<EmulatedBoard> {
     (chip.require("Wifi") as { restore(): void }).restore();
   }
 
+  if (restarted) for (const hook of lineage.hooks) hook(chip);
+
   let code = "";
   const bundle = opts.bundle ?? join(REPO_ROOT, "dist", profile.id, "camnet.js");
-  if (opts.bundle !== undefined || (opts.code === undefined && existsSync(bundle))) code = readFileSync(bundle, "utf8");
+  // power-on runs the boot code in Storage; only a board without any runs the default bundle
+  const stored = opts.bundle === undefined && opts.code === undefined ? storageBootCode(chip.storage, "power") : "";
+  if (stored) code = stored;
+  else if (opts.bundle !== undefined || (opts.code === undefined && existsSync(bundle))) code = readFileSync(bundle, "utf8");
   if (opts.code !== undefined) code = code ? `${code}\n;${opts.code}` : opts.code;
   if (code) {
     try {
