@@ -148,7 +148,7 @@ describe("flash: the Espruino CLI into the emulated console", function () {
   });
 
   it("says what is wrong: unknown board (with the list), no port, nothing listening", async () => {
-    assert.throws(() => findBoard("esp32-nope"), (e: Error & { code?: string }) => e.code === "EBOARD" && /esp32-nope/.test(e.message) && /\besp32\b/.test(e.message));
+    assert.throws(() => findBoard("esp32-nope"), (e: Error & { code?: string }) => e.code === "EBOARD" && /esp32-nope/.test(e.message) && /\n  esp32 \(/.test(e.message));
     assert.throws(() => checkPort(undefined), (e: Error & { code?: string }) => e.code === "ENOPORT" && /--port/.test(e.message) && /--emulator/.test(e.message));
     assert.throws(() => checkPort("tcp://host:port"), (e: Error & { code?: string }) => e.code === "ENOPORT");
     await con.close(); // nothing listens there any more
