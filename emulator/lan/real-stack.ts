@@ -75,6 +75,9 @@ export function realStack(address: string, options: RealStackOptions = {}): Real
         try {
           if (opts.broadcast) socket.setBroadcast(true);
           socket.setMulticastTTL(255);
+          // RFC 6762 §11: mDNS packets, unicast replies (QU, legacy) included, leave with IP
+          // TTL 255; the OS default for unicast is 64.
+          if (port === 5353) socket.setTTL(255);
           socket.setMulticastLoopback(true);
           if (address !== "0.0.0.0") socket.setMulticastInterface(address);
           for (const g of groups) {
