@@ -84,6 +84,28 @@ describe("runtime on emulated boards", function () {
     assert.equal(queries, 0, ".local never goes to unicast DNS");
   });
 
+  it("RFC 6762 §8.4: a static address set on the Linux build is announced unasked", async function () {
+    const host = lan.addHost({ ip: "192.168.1.77" });
+    const b = await bootBoard({ board: "linux", lan, host });
+    boards.push(b);
+    await new Promise((r) => setTimeout(r, 2500)); // the start-up probes and announcements are over
+    const heard: string[] = [];
+    const laptop = lan.addHost({ ip: "192.168.1.20" });
+    const sock = laptop.udpBind({
+      port: 5353, reuseAddr: true, groups: ["224.0.0.251"],
+      onMessage: (data) => {
+        const m = dnsPacket.decode(Buffer.from(data));
+        for (const a of m.answers ?? []) if (m.type === "response" && a.type === "A") heard.push(String(a.data));
+      },
+    });
+    try {
+      ev(b, `require("network").WLAN(0).ifconfig(["192.168.1.77", "255.255.255.0", "192.168.1.1", "192.168.1.1"])`);
+      await until(() => heard.includes("192.168.1.77"), "an announcement of the new address", 5000);
+    } finally {
+      sock.close();
+    }
+  });
+
   it(".local names nobody answers fail with EAI_NONAME", async function () {
     const b = await online("esp32", "kitchen-cam");
     const o = await settle(b, `require("socket").gethostbyname("nobody.local")`);

@@ -66,9 +66,13 @@ const MAX_RETRY_MS = 60000;
 /** [ip, netmask, gateway, dns] as MicroPython gives it; the DNS server is the DHCP-learned
  *  one where the firmware exposes it, else the gateway. */
 function ifconfig(config?: string[]): string[] {
-  if (config) setStaticIf(config[0], config[1], config[2], [config[3]]);
   const c = platformIf();
-  return [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
+  const out = [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
+  if (!config) return out;
+  setStaticIf(config[0], config[1], config[2], [config[3]]);
+  // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
+  if (up && config[0] !== c.ip) events.emit("connected", ifconfig());
+  return ifconfig();
 }
 
 /** The station interface. Its state lives in closure locals, not properties: the
