@@ -164,7 +164,8 @@ describe("dns fuzz: parseMessage returns a Message or throws EBADMSG, never hang
       const wire = head.reduce((s, l) => s + (l & 63) + 1, 1);
       const plain = head.every((l) => l < 64);
       if (plain && wire <= 255 && cut < 0 && !chain) assert.equal(parseMessage(b).questions[0].name.length, wire - 2);
-      if (!plain) assert.throws(() => parseMessage(b), /label type/);
+      // a bad label type, unless the name already ran past 255 octets before reaching it
+      if (!plain) assert.throws(() => parseMessage(b), wire > 255 ? /label type|255/ : /label type/);
       if (plain && wire > 255) assert.throws(() => parseMessage(b), /255/);
     }), { numRuns: RUNS });
   });
