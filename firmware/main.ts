@@ -1,23 +1,15 @@
 // The device entry: the boot sequence of a networked camera. Config comes from the Storage
 // file camnet.json: {"ssid", "key", "hostname", "ntp"?}. Each step logs one "[boot]" line;
 // a step that fails retries with backoff and never stops the others.
-import { caps, board, cameraFrame, freeMemory, listenTcp, now, openUdp, randomBytes, readJSON, setClock, ifconfig } from "../src/platform/index";
+import { caps, cameraFrame, freeMemory, listenTcp, now, readJSON, ifconfig } from "../src/platform/index";
 import { networkModule as network } from "../src/network/index";
 import * as mdns from "../src/mdns/service";
-import { ntptime, wire as wireNtp } from "../src/ntptime/index";
+import { ntptime } from "../src/ntptime/wired";
 import { socketModule } from "../src/socket/index";
-import { getaddrinfo } from "../src/socket/names";
 import { register } from "../src/register";
 import { serve } from "./http";
 import type { Reply } from "./http";
 
-wireNtp({
-  openUdp, now, setClock, random: randomBytes,
-  buildTimeMs: board.buildTime * 1000,
-  setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (id) => clearTimeout(id as number),
-  dhcpServers: () => ifconfig().ntp,
-  resolve: (h) => getaddrinfo(h, 123, 2).then((l) => l.map((a) => a[4][0])),
-});
 register({ network, mdns, ntptime, socket: socketModule });
 
 const log = (line: string) => console.log("[boot] " + line);

@@ -3,7 +3,7 @@
 import * as asyncio from "./asyncio/index";
 import * as mdns from "./mdns/service";
 import { networkModule } from "./network/index";
-import { ntptime, wire as wireNtp } from "./ntptime/index";
+import { ntptime } from "./ntptime/wired";
 import * as platform from "./platform/index";
 import { register } from "./register";
 import { socketModule } from "./socket/index";
@@ -12,13 +12,6 @@ import { configure as configureSockets, create_connection, create_server, socket
 import * as ssl from "./ssl/index";
 
 configureSockets(platform, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
-wireNtp({
-  openUdp: platform.openUdp, now: platform.now, setClock: platform.setClock, random: platform.randomBytes,
-  buildTimeMs: platform.board.buildTime * 1000,
-  setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (id) => clearTimeout(id as number),
-  dhcpServers: () => platform.ifconfig().ntp,
-  resolve: (h) => getaddrinfo(h, 123, 2).then((l) => l.map((a) => a[4][0])),
-});
 
 register({
   network: networkModule, asyncio, ssl, ntptime, mdns,
