@@ -106,6 +106,27 @@ describe("runtime on emulated boards", function () {
     }
   });
 
+  it("RFC 6762 §10.1: disconnect() sends goodbyes (TTL 0) for the host's records before leaving the link", async function () {
+    const b = await online("esp32-verify", "kitchen-cam");
+    await until(() => ev(b, "claimed.length"), "claimed", 5000);
+    const goodbyes: string[] = [];
+    const laptop = lan.addHost({ ip: "192.168.1.20" });
+    const sock = laptop.udpBind({
+      port: 5353, reuseAddr: true, groups: ["224.0.0.251"],
+      onMessage: (data) => {
+        const m = dnsPacket.decode(Buffer.from(data));
+        for (const a of m.answers ?? []) if (m.type === "response" && a.ttl === 0) goodbyes.push(a.name.toLowerCase() + "/" + a.type);
+      },
+    });
+    try {
+      await resolved(b, `require("network").WLAN(0).disconnect()`);
+      await until(() => goodbyes.includes("kitchen-cam.local/A"), "the A goodbye", 3000);
+      assert.equal(ev(b, `require("mdns").hostname()`), null, "the responder stopped");
+    } finally {
+      sock.close();
+    }
+  });
+
   it(".local names nobody answers fail with EAI_NONAME", async function () {
     const b = await online("esp32", "kitchen-cam");
     const o = await settle(b, `require("socket").gethostbyname("nobody.local")`);

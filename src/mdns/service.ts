@@ -46,6 +46,7 @@ function stop(): void {
 }
 
 netEvents.on("connected", () => (responder ? responder.addressChanged() : start()));
+netEvents.on("disconnecting", stop); // the link is still up: goodbyes can go out
 netEvents.on("disconnected", stop);
 netEvents.on("hostname", (n: string) => responder && responder.rename(n));
 if (WLAN(STA_IF).isconnected()) start();

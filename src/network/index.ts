@@ -17,8 +17,9 @@ export const STAT_NO_AP_FOUND = 201;
 export const STAT_WRONG_PASSWORD = 202;
 export const STAT_CONNECT_FAIL = 203;
 
-/** Events: "hostname" (name), "connected" (ifconfig), "disconnected" (reason),
- *  "reconnecting" (delay ms), "warning" (message). */
+/** Events: "hostname" (name), "connected" (ifconfig), "disconnecting" (a requested
+ *  disconnect, the link still up), "disconnected" (reason), "reconnecting" (delay ms),
+ *  "warning" (message). */
 export const events = new Emitter();
 
 let name = board.defaultHostname;
@@ -62,6 +63,8 @@ export function hostname(n?: string): string {
 
 const MIN_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60000;
+/** How long a requested disconnect waits after "disconnecting" before leaving the link. */
+const GOODBYE_MS = 100;
 
 /** [ip, netmask, gateway, dns] as MicroPython gives it; the DNS server is the DHCP-learned
  *  one where the firmware exposes it, else the gateway. */
@@ -165,11 +168,15 @@ function createStation() {
       cancelRetry();
       if (!caps.wifi) return Promise.resolve();
       const was = up;
-      up = false;
       stat = STAT_IDLE;
-      return wifiLeave().then(() => {
-        if (was) events.emit("disconnected", "requested");
-      });
+      if (!was) return wifiLeave();
+      // Listeners may still send on the live link (mDNS goodbyes): tell them, give them a
+      // moment, then leave.
+      events.emit("disconnecting");
+      return new Promise<void>((resolve) => setTimeout(resolve, GOODBYE_MS)).then(() => {
+        up = false;
+        return wifiLeave();
+      }).then(() => events.emit("disconnected", "requested"));
     },
 
     isconnected: (): boolean => up,

@@ -100,7 +100,9 @@ export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
         s.send(toBinary(data), port, address);
       },
       close() {
-        s.close();
+        // Datagrams leave one per idle-loop pass: close once the last one queued (a goodbye,
+        // say) has had its pass, rather than dropping it.
+        setTimeout(() => s.close(), 50);
       },
     };
     s.on("message", (msg: string, info: any) => {
