@@ -177,8 +177,9 @@ function sortKey(family: number, ip: string, env: AddrEnv): number[] {
  * resolver found for `checkAddrInfoRequest(req, env).name` (ignored when that is null).
  * Throws EAI_NONAME when no address of the wanted family is left.
  */
-export function buildAddrInfo(req: AddrInfoRequest, resolved: Resolved, env: AddrEnv): AddrInfo[] {
-  const plan = checkAddrInfoRequest(req, env), flags = req.flags, family = plan.family;
+export function buildAddrInfo(req: AddrInfoRequest, resolved: Resolved, env: AddrEnv, checked?: AddrInfoPlan): AddrInfo[] {
+  // `checked`: the plan the caller already made for this req and env (spares a second check)
+  const plan = checked || checkAddrInfoRequest(req, env), flags = req.flags, family = plan.family;
   let addrs = plan.addrs, canon = req.host || "";
   if (plan.name != null) {
     canon = resolved.canonname || plan.name;
@@ -193,7 +194,8 @@ export function buildAddrInfo(req: AddrInfoRequest, resolved: Resolved, env: Add
       throw gaierror("EAI_NONAME", plan.name + " has no address of family " + family);
     }
   }
-  const keys = addrs.map((a, i) => sortKey(a[0], a[1], env).concat(i));
+  // one address needs no ordering (the common case, and the cost of a cached look-up)
+  const keys = addrs.length > 1 ? addrs.map((a, i) => sortKey(a[0], a[1], env).concat(i)) : [[0]];
   const order = keys.map((k, i) => i).sort((x, y) => {
     const a = keys[x], b = keys[y];
     let i = 0;

@@ -71,8 +71,8 @@ export function getaddrinfo(host: string | null, port: number | string | null, f
   try {
     const e = env();
     const plan = checkAddrInfoRequest(req, e);
-    if (plan.name == null) return Promise.resolve(buildAddrInfo(req, { canonname: "", v4: [], v6: [] }, e));
-    return lookup(plan.name, plan.v4, plan.v6).then((r) => buildAddrInfo(req, r, env()));
+    if (plan.name == null) return Promise.resolve(buildAddrInfo(req, { canonname: "", v4: [], v6: [] }, e, plan));
+    return lookup(plan.name, plan.v4, plan.v6).then((r) => buildAddrInfo(req, r, e, plan));
   } catch (err) {
     return Promise.reject(err);
   }
