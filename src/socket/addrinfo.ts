@@ -24,7 +24,7 @@
 // which keeps DNS round-robin order. The outcome: an IPv4-only board lists IPv4 first; a
 // dual-stack board lists global IPv6 first, then IPv4; loopback lists ::1 first only when
 // IPv6 works; the passive wildcard lists 0.0.0.0 before ::, as Linux does.
-import { ipv4ToText, textToIpv6 } from "../dns/ip";
+import { ipv4ToText, putIpv4, textToIpv6 } from "../dns/ip";
 import {
   AF_INET, AF_INET6, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
@@ -81,7 +81,7 @@ export interface AddrInfoPlan {
 export function parseNumericHost(host: string): [number, string] | null {
   const b4 = parseIpv4Lenient(host, true);
   if (b4) return [AF_INET, ipv4ToText(b4)];
-  const b6 = textToIpv6(host);
+  const b6 = host.indexOf(":") >= 0 ? textToIpv6(host) : null; // no colon, no IPv6 (the usual name)
   return b6 ? [AF_INET6, ipv6Text(b6)] : null;
 }
 
@@ -151,7 +151,11 @@ export function checkAddrInfoRequest(req: AddrInfoRequest, env: AddrEnv): AddrIn
 /** RFC 6724 sort key of one destination (see the top of this file); smaller sorts first.
  *  IPv4 is looked at as ::ffff:a.b.c.d, so mapped AF_INET6 results rank as IPv4. */
 function sortKey(family: number, ip: string, env: AddrEnv): number[] {
-  const b = textToIpv6(family == AF_INET ? "::ffff:" + ip : ip) || new Uint8Array(16);
+  let b: Uint8Array = new Uint8Array(16);
+  if (family == AF_INET) {
+    b[10] = b[11] = 255; // ::ffff:a.b.c.d, built without parsing text
+    putIpv4(ip, b, 12);
+  } else b = textToIpv6(ip) || b;
   let z = 0;
   for (let i = 0; i < 10; i++) z |= b[i];
   // ::ffff:0:0/96 (IPv4), ::/96, loopback (127/8 or ::1), first 10 bits
