@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
 import { Lan, NtpServer, type Host, type LanClock, type Router, type RouterOptions, type UdpHandle, writeNtpTimestamp } from "../emulator/lan/lan.ts";
-import { ev, type Outcome } from "./helpers/board.ts";
+import { ev, runVirtual, start, type Outcome } from "./helpers/board.ts";
 
 const SSID = "home";
 const KEY = "secret123";
@@ -71,31 +71,9 @@ afterEach(function () {
   rigs = [];
 });
 
-let slots = 0;
-/** Starts `expr` (a Promise) on the board; the returned function reads its outcome
- *  (undefined while pending). */
-function start(board: EmulatedBoard, expr: string): () => Outcome | undefined {
-  const slot = `__n${slots++}`;
-  board.eval(`globalThis.${slot} = null; Promise.resolve().then(function () { return ${expr}; }).then(
-    function (v) { globalThis.${slot} = JSON.stringify({ ok: true, value: v }); },
-    function (e) { globalThis.${slot} = JSON.stringify({ ok: false, code: e && e.code, message: e && e.message }); });`);
-  return () => {
-    const s = board.eval(`globalThis.${slot}`) as string | null;
-    return s ? (JSON.parse(s) as Outcome) : undefined;
-  };
-}
-
 /** Runs `expr` to completion, moving the virtual clock forward 10 ms at a time. */
-async function run(board: EmulatedBoard, expr: string, virtualLimitMs = 30000): Promise<Outcome> {
-  const read = start(board, expr);
-  for (let elapsed = 0; ; elapsed += 10) {
-    await board.settle(4);
-    const o = read();
-    if (o) return o;
-    if (elapsed >= virtualLimitMs) throw new Error(`${expr} still pending after ${virtualLimitMs} virtual ms`);
-    await board.clock.advance(10);
-  }
-}
+const run = (board: EmulatedBoard, expr: string, virtualLimitMs = 30000): Promise<Outcome> =>
+  runVirtual(board, expr, 10, virtualLimitMs);
 
 /** Lets `ms` of virtual time pass, 10 ms at a time, with the board's idle loop running
  *  between steps (so a request started now leaves now, not at the end of the jump). */

@@ -10,36 +10,11 @@ import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
 import { defaultLan, LAB_KEY, LAB_SSID } from "../emulator/default-lan.ts";
 import { until } from "../emulator/espruino/testing.ts";
 import { Lan, type Host, type Router, type RouterOptions } from "../emulator/lan/lan.ts";
-import { ev, type Outcome } from "./helpers/board.ts";
-
-let slots = 0;
-
-/** Starts `expr` (a Promise) on the board; the returned function reads its outcome
- *  (undefined while pending). */
-function start(board: EmulatedBoard, expr: string): () => Outcome | undefined {
-  const slot = `__r${slots++}`;
-  board.eval(`globalThis.${slot} = null; Promise.resolve().then(function () { return ${expr}; }).then(
-    function (v) { globalThis.${slot} = JSON.stringify({ ok: true, value: v }); },
-    function (e) { globalThis.${slot} = JSON.stringify({ ok: false, code: e && e.code, message: e && e.message }); });`);
-  return () => {
-    const s = board.eval(`globalThis.${slot}`) as string | null;
-    return s ? (JSON.parse(s) as Outcome) : undefined;
-  };
-}
+import { ev, runVirtual, start, type Outcome } from "./helpers/board.ts";
 
 /** Runs `expr` to completion, moving the board's virtual clock forward as needed. */
-async function run(board: EmulatedBoard, expr: string, virtualLimitMs = 20000): Promise<Outcome> {
-  const read = start(board, expr);
-  let elapsed = 0;
-  for (;;) {
-    await board.settle(4);
-    const o = read();
-    if (o) return o;
-    if (elapsed >= virtualLimitMs) throw new Error(`${expr} still pending after ${virtualLimitMs} virtual ms`);
-    await board.clock.advance(50);
-    elapsed += 50;
-  }
-}
+const run = (board: EmulatedBoard, expr: string, virtualLimitMs = 20000): Promise<Outcome> =>
+  runVirtual(board, expr, 50, virtualLimitMs);
 
 async function ok(board: EmulatedBoard, expr: string): Promise<any> {
   const o = await run(board, expr);

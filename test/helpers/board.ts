@@ -11,17 +11,43 @@ export interface Outcome {
   message?: string;
 }
 
-/** Evaluates `expr` (a Promise or a value) on the board and waits until it settles.
- *  Values come back through a JSON round trip, errors as {code, message}. */
-export async function settle(board: EmulatedBoard, expr: string, limitMs = 10000): Promise<Outcome> {
+/** Starts `expr` (a Promise or a value) on the board; the returned function reads its
+ *  outcome (undefined while pending). Values come back through a JSON round trip, errors
+ *  as {code, message}. */
+export function start(board: EmulatedBoard, expr: string): () => Outcome | undefined {
   const slot = `__t${next++}`;
   board.eval(`globalThis.${slot} = null; Promise.resolve().then(function () { return ${expr}; }).then(
     function (v) { globalThis.${slot} = JSON.stringify({ ok: true, value: v }); },
     function (e) { globalThis.${slot} = JSON.stringify({ ok: false, code: e && e.code, message: e && e.message }); });`);
-  await until(() => board.eval(`globalThis.${slot}`), expr, limitMs);
-  const out = JSON.parse(board.eval(`globalThis.${slot}`) as string) as Outcome;
-  board.eval(`delete globalThis.${slot}`);
-  return out;
+  let out: Outcome | undefined;
+  return () => {
+    if (out) return out;
+    const s = board.eval(`globalThis.${slot}`) as string | null;
+    if (!s) return undefined;
+    board.eval(`delete globalThis.${slot}`);
+    return (out = JSON.parse(s) as Outcome);
+  };
+}
+
+/** Waits (in real time) until `expr` settles on the board. */
+export async function settle(board: EmulatedBoard, expr: string, limitMs = 10000): Promise<Outcome> {
+  const read = start(board, expr);
+  let out: Outcome | undefined;
+  await until(() => (out = read()), expr, limitMs);
+  return out!;
+}
+
+/** On a board with virtual time: runs `expr` to completion, letting the idle loop run and
+ *  then moving the clock `stepMs` at a time, up to `limitMs` of virtual time. */
+export async function runVirtual(board: EmulatedBoard, expr: string, stepMs: number, limitMs: number): Promise<Outcome> {
+  const read = start(board, expr);
+  for (let elapsed = 0; ; elapsed += stepMs) {
+    await board.settle(4);
+    const o = read();
+    if (o) return o;
+    if (elapsed >= limitMs) throw new Error(`${expr} still pending after ${limitMs} virtual ms`);
+    await board.clock.advance(stepMs);
+  }
 }
 
 /** Like settle(), but fails the test unless the Promise resolved; returns its value. */
