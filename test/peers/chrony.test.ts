@@ -7,13 +7,12 @@
 // ntptime.time(). Needs chrony (Debian package chrony; the suite skips without it) and root
 // (port 123); the 2036 case needs faketime (skipped without it).
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootBoard, type EmulatedBoard } from "../../emulator/board.ts";
 import { realStack, type RealStack } from "../../emulator/lan/real-stack.ts";
 import { ev, resolved, settle } from "../helpers/board.ts";
-import { findBinary, startDaemon, type Daemon } from "./helpers.ts";
+import { findBinary, ntpProbe, startDaemon, type Daemon, type NtpHeader } from "./helpers.ts";
 
 const SYNCED = "127.0.0.123";
 const UNSYNCED = "127.0.0.124";
@@ -21,35 +20,6 @@ const ERA1 = "127.0.0.125";
 /** 2036-02-07T06:28:16Z: NTP seconds field wraps to 0 (start of era 1). */
 const ERA1_START_MS = Date.parse("2036-02-07T06:28:16Z");
 
-interface NtpHeader {
-  leap: number;
-  version: number;
-  mode: number;
-  stratum: number;
-  /** The transmit timestamp's seconds field as sent (no era). */
-  transmitSeconds: number;
-}
-
-/** One v4 client request from Node (not the code under test); the reply's header fields. */
-function ntpProbe(server: string, timeoutMs = 500): Promise<NtpHeader> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket("udp4");
-    const request = Buffer.alloc(48);
-    request[0] = 0x23;
-    request.writeUInt32BE(0x12345678, 44); // a nonce in the transmit timestamp
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no NTP reply from ${server}`));
-    }, timeoutMs);
-    sock.on("message", (m) => {
-      if (m.length < 48 || m.readUInt32BE(28) !== 0x12345678) return;
-      clearTimeout(timer);
-      sock.close();
-      resolve({ leap: m[0] >> 6, version: (m[0] >> 3) & 7, mode: m[0] & 7, stratum: m[1], transmitSeconds: m.readUInt32BE(40) });
-    });
-    sock.bind(0, "127.0.0.1", () => sock.send(request, 123, server));
-  });
-}
 
 async function waitForNtp(daemon: Daemon, server: string, limitMs = 10000): Promise<NtpHeader> {
   const start = Date.now();

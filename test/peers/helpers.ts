@@ -1,4 +1,4 @@
-// Real DNS peers on loopback for the peer tests: start a daemon in the foreground with its
+// Real peers on loopback for the peer tests (DNS, NTP): start a daemon in the foreground with its
 // files in a temp dir, wait until it answers, stop it (always) afterwards.
 import { spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
@@ -85,4 +85,39 @@ export async function waitForDns(daemon: Daemon, server: string, port: number, n
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+// ---- NTP
+
+export interface NtpHeader {
+  leap: number;
+  version: number;
+  mode: number;
+  stratum: number;
+  /** The transmit timestamp's seconds field as sent (no era). */
+  transmitSeconds: number;
+  /** The reference id as four characters (a kiss code when stratum is 0). */
+  refid: string;
+}
+
+/** One v4 client request from Node (not the code under test); the reply's header fields. */
+export function ntpProbe(server: string, timeoutMs = 500): Promise<NtpHeader> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket("udp4");
+    const request = Buffer.alloc(48);
+    request[0] = 0x23;
+    request.writeUInt32BE(0x12345678, 44); // a nonce in the transmit timestamp
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error(`no NTP reply from ${server}`));
+    }, timeoutMs);
+    sock.on("message", (m) => {
+      if (m.length < 48 || m.readUInt32BE(28) !== 0x12345678) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve({ leap: m[0] >> 6, version: (m[0] >> 3) & 7, mode: m[0] & 7, stratum: m[1],
+        transmitSeconds: m.readUInt32BE(40), refid: m.subarray(12, 16).toString("latin1") });
+    });
+    sock.bind(0, "127.0.0.1", () => sock.send(request, 123, server));
+  });
 }

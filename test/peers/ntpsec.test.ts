@@ -7,36 +7,17 @@
 // shared/reference/protocols.md §5.1) at $CAMNET_NTPSEC_NTPD, /usr/sbin/ntpd (if ntpsec is
 // the installed one) or /tmp/ntpsec/pkg/usr/sbin/ntpd, and skips without it or without root.
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bootBoard, type EmulatedBoard } from "../../emulator/board.ts";
 import { realStack, type RealStack } from "../../emulator/lan/real-stack.ts";
 import { ev, settle } from "../helpers/board.ts";
-import { findBinary, startDaemon, type Daemon } from "./helpers.ts";
+import { findBinary, ntpProbe, startDaemon, type Daemon } from "./helpers.ts";
 
 const SERVER = "127.0.0.1";
 
 /** One v4 client request from Node; the reply's stratum and refid (as text). */
-function probe(timeoutMs = 500): Promise<{ stratum: number; refid: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket("udp4");
-    const request = Buffer.alloc(48);
-    request[0] = 0x23;
-    request.writeUInt32BE(0x0badcafe, 44);
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no NTP reply from ${SERVER}`));
-    }, timeoutMs);
-    sock.on("message", (m) => {
-      if (m.length < 48 || m.readUInt32BE(28) !== 0x0badcafe) return;
-      clearTimeout(timer);
-      sock.close();
-      resolve({ stratum: m[1], refid: m.subarray(12, 16).toString("latin1") });
-    });
-    sock.bind(0, SERVER, () => sock.send(request, 123, SERVER));
-  });
-}
+const probe = (timeoutMs = 500) => ntpProbe(SERVER, timeoutMs).then((h) => ({ stratum: h.stratum, refid: h.refid }));
 
 describe("ntptime against ntpsec's ntpd sending RATE (Linux board profile, 127.0.0.1:123)", function () {
   this.timeout(30000);
