@@ -95,3 +95,14 @@ export function textToIpv6(text: string): Uint8Array | null {
   const b = new Uint8Array(16);
   return putIpv6(text, b, 0) ? b : null;
 }
+
+/** The name a reverse look-up asks for: "5.0.0.10.in-addr.arpa" for 10.0.0.5, the 32
+ *  nibbles under ip6.arpa for IPv6; "" when `ip` is not an address. */
+export function reverseName(ip: string): string {
+  if (textToIpv4(ip)) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
+  const b = textToIpv6(ip);
+  if (!b) return "";
+  let s = "";
+  for (let i = 15; i >= 0; i--) s += (b[i] & 15).toString(16) + "." + (b[i] >> 4).toString(16) + ".";
+  return s + "ip6.arpa";
+}

@@ -12,6 +12,7 @@ import type { Message, ResourceRecord } from "../dns/message";
 import { Emitter } from "../util/events";
 import { GROUP, PORT, fail, join, leave, lower, mentions } from "./wire";
 import type { Channel, MdnsIO } from "./wire";
+import { reverseName } from "../dns/ip";
 
 export interface ResponderOptions {
   /** Bare host name ("kitchen-cam"); the responder owns "<hostname>.local". */
@@ -70,8 +71,8 @@ export function nextName(name: string): string {
   return m ? m[1] + "-" + (+m[2] + 1) : name + "-2";
 }
 
-/** "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4) */
-export const reverseName = (ip: string): string => ip.split(".").reverse().join(".") + ".in-addr.arpa";
+// "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4)
+export { reverseName };
 
 const nsec = (r: Rec): boolean => r.t == TYPE_NSEC;
 const plain = (r: Rec): boolean => r.t != TYPE_NSEC;

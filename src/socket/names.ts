@@ -1,5 +1,6 @@
 // The socket module's name functions over the board's DNS: getaddrinfo, gethostbyname(_ex),
 // gethostbyaddr, getfqdn, gethostname. Python blocks; these return Promises.
+import { reverseName, textToIpv4 } from "../dns/ip";
 import { TYPE_A, TYPE_AAAA, TYPE_PTR } from "../dns/message";
 import { createResolver } from "../dns/resolver";
 import type { Answer } from "../dns/resolver";
@@ -11,9 +12,7 @@ import {
   buildAddrInfo, checkAddrInfoRequest, fqdnQuery, hostbynameEx, pickFqdn,
 } from "./addrinfo";
 import type { AddrEnv, AddrInfo, Resolved } from "./addrinfo";
-import { AF_INET, AF_INET6 } from "./constants";
 import { gaierror } from "./errors";
-import { inet_pton } from "./inet";
 
 export const resolver = createResolver({
   openUdp, now, randomBytes, hostByName,
@@ -84,7 +83,7 @@ export function gethostname(): string {
 
 /** [canonical name, aliases, IPv4 addresses]. */
 export function gethostbyname_ex(name: string): Promise<[string, string[], string[]]> {
-  if (inet4(name)) return Promise.resolve([name, [], [name]]);
+  if (textToIpv4(name)) return Promise.resolve([name, [], [name]]);
   return lookup(name, true, false).then((r) => hostbynameEx(r.canonname, r.aliases, r.v4));
 }
 
@@ -93,35 +92,13 @@ export function gethostbyname(name: string): Promise<string> {
   return gethostbyname_ex(name).then((r) => r[2][0]);
 }
 
-function inet4(s: string): boolean {
-  try {
-    inet_pton(AF_INET, s);
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
-
-/** The reverse name of an IPv4 or IPv6 address (in-addr.arpa / ip6.arpa). */
-function reverseName(ip: string): string {
-  if (inet4(ip)) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
-  const b = inet_pton(AF_INET6, ip);
-  let s = "";
-  for (let i = 15; i >= 0; i--) s += (b[i] & 15).toString(16) + "." + (b[i] >> 4).toString(16) + ".";
-  return s + "ip6.arpa";
-}
-
 /** [hostname, aliases, [ip]] from the PTR record of `ip` (a name is resolved first). */
 export function gethostbyaddr(ip: string): Promise<[string, string[], string[]]> {
-  const addr = inet4(ip) || ip.indexOf(":") >= 0 ? Promise.resolve(ip) : gethostbyname(ip);
+  const addr = textToIpv4(ip) || ip.indexOf(":") >= 0 ? Promise.resolve(ip) : gethostbyname(ip);
   return addr.then((a) => {
     if (a == "127.0.0.1" || a == "::1") return ["localhost", [], [a]] as [string, string[], string[]]; // as /etc/hosts has it
-    let rev: string;
-    try {
-      rev = reverseName(a);
-    } catch (e) {
-      throw gaierror("EAI_NONAME", a + " is not an IP address");
-    }
+    const rev = reverseName(a);
+    if (!rev) throw gaierror("EAI_NONAME", a + " is not an IP address");
     // Link-local addresses have no unicast DNS: their names are asked by mDNS.
     if (local.reverse && (/^169\.254\./.test(a) || /^fe80:/i.test(a))) {
       return local.reverse(a).then((n) => [n, [], [a]] as [string, string[], string[]]);
