@@ -20,6 +20,7 @@
 // records only (the caller retries over TCP, RFC 7766); without TC it is EBADMSG.
 // Bytes after the last record are ignored.
 import { ipv4ToText, ipv6ToText, putIpv4, putIpv6 } from "./ip";
+import { codedError } from "../util/errors";
 
 export const TYPE_A = 1, TYPE_NS = 2, TYPE_CNAME = 5, TYPE_SOA = 6, TYPE_PTR = 12, TYPE_TXT = 16,
   TYPE_AAAA = 28, TYPE_SRV = 33, TYPE_OPT = 41, TYPE_NSEC = 47, TYPE_ANY = 255, CLASS_IN = 1;
@@ -67,9 +68,7 @@ export interface Message {
 }
 export interface Header { id: number; flags: number; qd: number; an: number; ns: number; ar: number }
 
-function coded(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
-}
+const coded = codedError;
 /** Set when the last EBADMSG was "ends early" (tolerated under TC). */
 let short = 0;
 function bad(what: string, at: number, end?: number): Error {

@@ -2,8 +2,9 @@
 // 224.0.0.251:5353 (shared by reference count), and the per-packet fast path that decides,
 // from the header and the names in place, whether a packet concerns us at all before
 // anything is decoded.
-import type { CodedError, UdpSocket } from "../platform/types";
+import type { UdpSocket } from "../platform/types";
 import type { ResourceRecord } from "../dns/message";
+import { codedError } from "../util/errors";
 
 export const GROUP = "224.0.0.251", PORT = 5353;
 
@@ -30,9 +31,7 @@ export interface Channel {
   own?: ((name: string, type: number) => ResourceRecord[]) | null;
 }
 
-export function fail(code: string, message: string): CodedError {
-  return Object.assign(new Error(message), { code: code });
-}
+export const fail = codedError;
 
 export const lower = (s: string): string => s.toLowerCase();
 

@@ -5,6 +5,7 @@
 
 import type { CodedError, UdpOptions, UdpSocket } from "../platform/types";
 import { clockOffset, encodeRequest, readReply, roundTripDelay } from "./packet";
+import { codedError } from "../util/errors";
 
 export interface NtpDeps {
   openUdp(opts: UdpOptions): Promise<UdpSocket>;
@@ -44,7 +45,7 @@ export interface Ntp {
 
 /** An Error with `.code`; Kiss-o'-Death errors (EKOD) also carry `.kiss`. */
 function fail(code: string, message: string, kiss?: string): CodedError & { kiss?: string } {
-  return Object.assign(new Error(message), { code: code, kiss: kiss });
+  return Object.assign(codedError(code, message), { kiss: kiss });
 }
 
 /** The error for a server that sent (or earlier sent) a Kiss-o'-Death. */

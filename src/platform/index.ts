@@ -4,16 +4,12 @@
 import type {
   Board, CodedError, IfConfig, TcpStream, TlsOptions, UdpOptions, UdpSocket,
 } from "./types";
+import { codedError } from "../util/errors";
 
 export const board: Board = CAMNET_BOARD;
 export const caps = board.capabilities;
 
-export function codedError(code: string, message: string, errno?: number): CodedError {
-  const e = new Error(message) as CodedError;
-  e.code = code;
-  if (errno !== undefined) e.errno = errno;
-  return e;
-}
+export { codedError };
 
 // Quirk: dgram/net/tls move binary strings (chars 0-255). A typed array handed to
 // send()/write() is stringified to "1,2,3", so everything goes through these two.

@@ -3,13 +3,11 @@
 // message starts with glibc's gai_strerror text, e.g. "[Errno -2] Name or service not known".
 import type { CodedError } from "../platform/types";
 import { EAI_NAMES } from "./constants";
+import { codedError } from "../util/errors";
 
 /** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError. */
 export function oserror(code: string, message: string, errno?: number): CodedError {
-  const e = new Error(errno ? "[Errno " + errno + "] " + message : message) as CodedError;
-  e.code = code;
-  if (errno) e.errno = errno;
-  return e;
+  return codedError(code, errno ? "[Errno " + errno + "] " + message : message, errno || undefined);
 }
 
 // glibc's gai_strerror texts, in EAI_NAMES order
