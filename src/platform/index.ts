@@ -32,6 +32,9 @@ export function setStaticIf(ip: string, netmask: string, gateway: string, dns: s
   staticIf.dns = dns;
 }
 
+/** The host's DNS servers, read once: ifconfig() is on every look-up's path. */
+let resolvServers: string[] | undefined;
+
 /** DNS servers of the Linux build: the host's /etc/resolv.conf. */
 function resolvConf(): string[] {
   const out: string[] = [];
@@ -52,7 +55,7 @@ export function ifconfig(): IfConfig {
   if (!W) {
     return {
       ip: staticIf.ip || "0.0.0.0", netmask: staticIf.netmask || "0.0.0.0",
-      gateway: staticIf.gateway || "0.0.0.0", mac: "", dns: staticIf.dns || resolvConf(), ntp: [],
+      gateway: staticIf.gateway || "0.0.0.0", mac: "", dns: staticIf.dns || resolvServers || (resolvServers = resolvConf()), ntp: [],
     };
   }
   const i = W.getIP();
