@@ -68,8 +68,12 @@ export function ifconfig(): IfConfig {
 
 function isBroadcast(address: string): boolean {
   if (address === "255.255.255.255") return true;
+  const a = address.split(".");
+  // Every send of a bound socket (all mDNS traffic) comes here: multicast, and addresses
+  // whose host bits are not all ones, are settled without asking the firmware.
+  if (+a[0] >= 224 || !(+a[3] & 1)) return false;
   const c = ifconfig();
-  const a = address.split("."), ip = c.ip.split("."), m = c.netmask.split(".");
+  const ip = c.ip.split("."), m = c.netmask.split(".");
   for (let i = 0; i < 4; i++) if (((+ip[i] & +m[i]) | (~+m[i] & 255)) !== +a[i]) return false;
   return c.ip !== "0.0.0.0";
 }
