@@ -312,6 +312,9 @@ export async function buildBundle(opts: BundleOptions): Promise<BundleResult> {
     plugins: [builtinImports],
     logLevel: "silent",
     legalComments: "none",
+    // Internal property names end in "_" and become one or two letters: property names are
+    // neither shortened by the minifier nor free on the board (each is a string in every object).
+    mangleProps: /[A-Za-z0-9]_$/,
   });
   const bundled = stage1.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const map1 = JSON.parse(stage1.outputFiles.find((f) => f.path.endsWith(".map"))!.text) as RawSourceMap;
