@@ -28,6 +28,8 @@ import { fileURLToPath } from "node:url";
 import { buildBoard, ESPRUINO_BUILTINS, loadBoards, ROOT, type BoardProfile } from "./build.ts";
 
 export const ESPRUINO_CLI = path.join(ROOT, "node_modules", "espruino", "bin", "espruino-cli.js");
+/** Lets the CLI open a serial port that udev does not list (see the file). */
+const SERIAL_LIST = path.join(ROOT, "scripts", "lib", "serial-list.cjs");
 export const CONFIG_FILE = path.join(ROOT, "camnet.config.json");
 /** The interpreter version the generated board JSON declares (Storage uploads need >= 1v96). */
 const FIRMWARE_VERSION = "2v29";
@@ -159,9 +161,11 @@ export function runCli(
 ): Promise<{ code: number | null; lines: string[]; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
     if (!existsSync(ESPRUINO_CLI)) return reject(flashError("ENOCLI", "the Espruino CLI (npm package espruino) is not installed: run npm install"));
-    const child = spawn(process.execPath, [ESPRUINO_CLI, ...args], {
+    const port = args[args.indexOf("-p") + 1] ?? "";
+    const serial = args.includes("-p") && !port.startsWith("tcp://");
+    const child = spawn(process.execPath, [...(serial ? ["-r", SERIAL_LIST] : []), ESPRUINO_CLI, ...args], {
       stdio: opts.stdio === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+      env: { ...process.env, NODE_NO_WARNINGS: "1", ...(serial ? { CAMNET_SERIAL_PORT: port } : {}) },
     });
     const lines: string[] = [];
     const split = () => {

@@ -3,6 +3,7 @@
 // firmware then boots from Storage after a power cycle, joins Wi-Fi and registers its name with
 // the router; REPL lines over the same console are answered; config errors show at boot.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -44,6 +45,15 @@ class ConsoleClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A serial port with the emulated console at its other end (test/helpers/pty-bridge.py). */
+function serialPort(consolePort: number): Promise<{ port: string; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const bridge = spawn("python3", [path.join(ROOT, "test", "helpers", "pty-bridge.py"), String(consolePort)], { stdio: ["pipe", "pipe", "inherit"] });
+    bridge.once("error", reject);
+    bridge.stdout.once("data", (d: Buffer) => resolve({ port: d.toString().trim(), close: () => bridge.stdin.end() }));
+  });
 }
 
 const CONFIG = { ssid: LAB_SSID, key: LAB_KEY, hostname: "kitchen-cam" };
@@ -145,6 +155,22 @@ describe("flash: the Espruino CLI into the emulated console", function () {
     assert.match(bad, /kitchen_cam!/); // names the bad name
     await until(() => bootLine(board, /^\[boot\] wifi: /), "the Wi-Fi boot line", 8000);
     assert.match(bootLine(board, /^\[boot\] host name /)!, /espressif/);
+  });
+
+  it("over a serial port (a pseudo-terminal wired to the console): uploads at the board's baud rate, and the firmware boots from it", async function () {
+    this.timeout(90000);
+    const { port, close } = await serialPort(con.port);
+    try {
+      const log: string[] = [];
+      await flash({ board: "esp32", port, build: false, wifi: CONFIG, log: (l) => log.push(l), signal: aborter.signal, timeoutMs: 80000 });
+      assert.ok(log.some((l) => l.includes(`to ${port} at 115200 baud`)), log.join("\n"));
+      assert.ok(log.includes("Upload Complete"), log.join("\n"));
+      assert.equal(con.board.storage.get(".bootcde"), readFileSync(path.join(ROOT, "dist", "esp32", "firmware.js"), "latin1"));
+      const board = await con.powerCycle();
+      await until(() => bootLine(board, /^\[boot\] wifi: joined/), "the Wi-Fi boot line", 8000);
+    } finally {
+      close();
+    }
   });
 
   it("says what is wrong: unknown board (with the list), no port, nothing listening", async () => {
