@@ -61,6 +61,7 @@ describe("bench: npm run bench -- --quick", function () {
       /^= socket objects \+ asyncio \+ ssl .* <= 5120/m,
       /^= whole runtime \(camnet\.js\) .* <= 24576/m,
       /^boot to connected, esp32 firmware\.js .* <= 1000 ms/m,
+      /^power-on to serving http:\/\/kitchen-cam\.local\/ to a laptop \(wall\) +[\d.]+ ms/m,
       /^JsVars in use after firmware boot .* <= 1638 vars/m,
       /^dns: parse typical answer .* dns-packet: \d+/m,
       /^cached getaddrinfo, bundle in the emulator .* >= 50000 \/s/m,
