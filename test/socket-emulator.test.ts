@@ -251,8 +251,8 @@ describe("socket, asyncio and ssl of the bundle on an emulated board", function 
       assert.equal(await resolved(n.b, `rw[0].readexactly(5).then(txt)`), "echo ");
       assert.equal(await resolved(n.b, `rw[0].readline().then(txt)`), "two\n");
       ev(n.b, "rw[1].close()");
-      assert.equal(ev(n.b, "rw[1].is_closing()"), true);
       await resolved(n.b, "rw[1].wait_closed()");
+      assert.equal((await settle(n.b, `rw[0].readline()`)).code, "EBADF");
     });
 
     it("readexactly: the peer closing first rejects EOF with the partial bytes", async function () {
@@ -270,7 +270,6 @@ describe("socket, asyncio and ssl of the bundle on an emulated board", function 
           return r.readline().then(function (l) { w.write("hello " + txt(l)); return w.drain(); }).then(function () { w.close(); });
         }, "0.0.0.0", 8888).then(function (s) { server = s; });`);
       await until(() => ev(n.b, "server !== null"), "start_server");
-      assert.equal(ev(n.b, "server.is_serving()"), true);
       const laptop = n.lan.addHost({ ip: PEER });
       for (const who of ["laptop\n", "phone\n"]) {
         const c = await laptop.tcpConnect(ip, 8888);
@@ -286,7 +285,6 @@ describe("socket, asyncio and ssl of the bundle on an emulated board", function 
         assert.equal(reply, "hello " + who);
       }
       ev(n.b, "server.close()");
-      assert.equal(ev(n.b, "server.is_serving()"), false);
       await until(() => n.b.socketsInUse() === 0, "listener released");
       await assert.rejects(laptop.tcpConnect(ip, 8888), /ECONNREFUSED|refused/);
     });

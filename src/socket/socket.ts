@@ -1,23 +1,24 @@
 // Socket objects: Python's socket.socket over camnet's platform, with Promises where Python
 // blocks. TCP (connect/bind/listen/accept/send/sendall/recv), UDP (bind/sendto/recvfrom,
-// connect+send/recv, broadcast, multicast), timeouts, errors with errno names.
+// connect+send/recv, broadcast, multicast), timeouts, errors with errno names. asyncio adds
+// its stream methods to the same objects (src/asyncio/index.ts); ssl sets `tls_`.
 //
 // IO is handed in: configure(platform, resolve) wires the platform (src/platform/index.ts on
-// the board, a fake in unit tests) and name resolution (getaddrinfo). asyncio and ssl build
-// on these objects and the same wiring.
+// the board, a fake in unit tests) and name resolution (getaddrinfo).
 //
 // Every operation that may wait is a check function re-run on each event of the socket
-// (_wait/_poke): it returns a value (done), undefined (keep waiting) or throws (fail).
+// (wait_/poke_): it returns a value (done), undefined (keep waiting) or throws (fail). A
+// closed socket fails every check with EBADF.
 //
-// The minifier keeps property names, so internal fields are short. Legend:
-//   _c closed       _t timeout (s; null waits forever, 0 non-blocking)    _q received queue
-//   _s TCP stream   _l TCP listener   _u UDP socket (promise)   _b unbound broadcast helper
-//   _w waiters      _e error that ended the connection   _z the peer closed (or error)
-//   _k connect/listen in progress   _f send buffer full (wait for drain)
-//   _m a byte moved (too late for TLS)   _h board sockets held   _p peer   _n local address
-//   _o options   _tls TLS options (set by ssl)   _x error mapper (set by ssl)
+// Methods sit on one shared prototype (an object literal: fewer bytes than a lowered class,
+// and no per-socket function objects). Fields ending in "_" are internal (the build renames
+// them to one or two letters):
+//   c_ closed   t_ timeout (s; null waits forever, 0 non-blocking)   q_ received queue
+//   w_ waiters  h_ board sockets held   n_ local address   p_ peer   o_ socket options
+//   s_ TCP stream   l_ TCP listener   u_ UDP socket (promise)   b_ unbound broadcast helper
+//   e_ error that ended the connection   z_ the peer closed (or error)
+//   k_ connect/listen in progress   f_ send buffer full (wait for drain)   tls_ TLS options (ssl)
 import type { Capabilities, CodedError, TcpStream, TlsOptions, UdpOptions, UdpSocket } from "../platform/types";
-import { AF_INET, IPPROTO_IP, SOCK_DGRAM, SOCK_STREAM, constants } from "./constants";
 import { oserror } from "./errors";
 import { inet_ntoa } from "./inet";
 
@@ -56,21 +57,6 @@ export function configure(platform: Platform, resolve?: Resolve): void {
 export const err = oserror;
 const notConnected = () => err("ENOTCONN", "not connected: connect() first", 107);
 const invalid = (what: string) => err("EINVAL", what, 22);
-export const timedOut = () => err("ETIMEDOUT", "timed out", 110);
-
-/** Resolves with f()'s value; a throw becomes a rejection. */
-export const run = <T>(f: () => T | Promise<T>): Promise<T> => new Promise<T>((y) => y(f()));
-
-/** p, or ETIMEDOUT after `s` seconds (null: no limit), without Promise.race. `late` gets a
- *  value that arrived after the timeout. */
-export function timed<T>(p: Promise<T>, s: number | null | undefined, late?: (v: T) => void): Promise<T> {
-  return s == null ? p : new Promise<T>((y, n) => {
-    let done = 0;
-    const t = setTimeout(() => { done = 1; n(timedOut()); }, s * 1000);
-    p.then((v) => { if (done) { if (late) late(v); } else { done = 1; clearTimeout(t); y(v); } },
-      (e) => { if (!done) { done = 1; clearTimeout(t); n(e); } });
-  });
-}
 
 /** UTF-8 for strings (the board has no TextEncoder); bytes pass through. */
 export function bytes(d: Data): Uint8Array {
@@ -86,26 +72,28 @@ export function bytes(d: Data): Uint8Array {
   return new Uint8Array(o);
 }
 
-/** The parts joined (no copy for one part). */
+/** The parts joined into a new array. */
 export function cat(parts: Uint8Array[]): Uint8Array {
   let len = 0;
   parts.forEach((p) => { len += p.length; });
-  const o = parts.length == 1 ? parts[0] : new Uint8Array(len);
+  const o = new Uint8Array(len);
   len = 0;
-  if (o != parts[0]) parts.forEach((p) => { o.set(p, len); len += p.length; });
+  parts.forEach((p) => { o.set(p, len); len += p.length; });
   return o;
 }
 
-/** Takes up to n bytes off the front of a chunk queue (splits a chunk if need be). */
+/** A chunk queue's bytes as one chunk (merged in place); empty when there are none. */
+export function flat(q: Uint8Array[]): Uint8Array {
+  if (q.length > 1) q.splice(0, q.length, cat(q));
+  return q[0] || new Uint8Array(0);
+}
+
+/** Takes up to n bytes off the front of a chunk queue. */
 export function take(q: Uint8Array[], n: number): Uint8Array {
-  let len = 0, k = 0;
-  while (k < q.length && len + q[k].length <= n) len += q[k++].length;
-  if (!k && q.length && n > 0) {
-    const c = q[0];
-    q[0] = c.subarray(n);
-    return c.subarray(0, n);
-  }
-  return cat(q.splice(0, k));
+  const b = flat(q);
+  if (n < b.length) q[0] = b.subarray(n);
+  else q.splice(0, 1);
+  return b.subarray(0, n);
 }
 
 interface Waiter {
@@ -115,398 +103,459 @@ interface Waiter {
   t?: any;
 }
 
-export class Socket {
-  declare family: number;
-  declare type: number;
-  declare proto: number;
-  _t: number | null = null;
-  _q: any[] = [];
-  _w: Waiter[] = [];
-  _h = 0;
-  _n: Address = ["0.0.0.0", 0];
-  _o: { [k: string]: any } = {};
-  declare _c: number;
-  declare _s: TcpStream | null;
-  declare _l: { close(): void } | null;
-  declare _u: Promise<UdpSocket> | null;
-  declare _b: Promise<UdpSocket> | null;
-  declare _e: CodedError | null;
-  declare _z: number;
-  declare _k: number;
-  declare _f: number;
-  declare _m: number;
-  declare _p: Address | null;
-  declare _tls?: () => TlsOptions;
-  declare _x?: (e: CodedError) => CodedError;
+export interface Socket {
+  type: number;
+  t_: number | null;
+  q_: any[];
+  w_: Waiter[];
+  h_: number;
+  o_: { [k: string]: any };
+  n_?: Address;
+  c_?: number;
+  s_?: TcpStream | null;
+  l_?: { close(): void } | null;
+  u_?: Promise<UdpSocket>;
+  b_?: Promise<UdpSocket>;
+  e_?: CodedError;
+  z_?: number;
+  k_?: number;
+  f_?: number;
+  p_?: Address;
+  /** ssl: the TLS options for the platform (may refuse: CLOCK_NOT_SET). */
+  tls_?: () => TlsOptions;
+  /** ssl: the SSLContext of a wrapped socket. */
+  context?: unknown;
 
-  constructor(family: number, type: number, proto: number) {
-    this.family = family;
-    this.type = type;
-    this.proto = proto;
-  }
+  wait_<T>(check: () => T | PromiseLike<T> | undefined): Promise<T>;
+  try_(w: Waiter): number | undefined;
+  poke_(): void;
+  live_(): void;
+  claim_(): void;
+  free_(): void;
+  ready_(): number | undefined;
+  wr_(): boolean | number;
+  put_(d: Uint8Array): void;
+  addr_(a: Address): Promise<Address[]>;
+  attach_(t: TcpStream, a: Address): void;
+  open_(a: Address): Promise<void>;
+  udp_(o: UdpOptions): Promise<UdpSocket>;
 
+  connect(address: Address): Promise<unknown>;
+  bind(address: Address): Promise<unknown>;
+  listen(backlog?: number): Promise<unknown>;
+  accept(): Promise<[Socket, Address]>;
+  send(data: Data): Promise<number>;
+  sendall(data: Data): Promise<unknown>;
+  recv(n: number): Promise<Uint8Array>;
+  recvfrom(n: number): Promise<[Uint8Array, Address | undefined]>;
+  sendto(data: Data, address: Address): Promise<number>;
+  shutdown(how: number): void;
+  close(): void;
+  settimeout(seconds: number | null): void;
+  gettimeout(): number | null;
+  setblocking(flag: boolean): void;
+  getsockname(): Address;
+  getpeername(): Address;
+  setsockopt(level: number, option: number, value: number | Uint8Array): void;
+  getsockopt(level: number, option: number): any;
+
+  // asyncio streams (src/asyncio/index.ts): the reader and the writer are the socket
+  read(n?: number): Promise<Uint8Array>;
+  readline(): Promise<Uint8Array>;
+  readexactly(n: number): Promise<Uint8Array>;
+  write(data: Data): void;
+  drain(): Promise<unknown>;
+  wait_closed(): Promise<void>;
+  get_extra_info(name: string, d?: any): any;
+}
+
+export const Socket = function (this: Socket, type: number) {
+  const s = this;
+  s.type = type;
+  s.t_ = null;
+  s.q_ = [];
+  s.w_ = [];
+  s.h_ = 0;
+  s.o_ = {};
+} as unknown as { new (type: number): Socket; prototype: Socket };
+
+/** Adds methods to a prototype (typed: `this` in them is an instance). */
+export const methods = Object.assign as <T>(proto: T, m: Partial<T> & ThisType<T>) => void;
+
+// Socket option keys (level "." option): SOL_SOCKET 1, SO_REUSEADDR 2, SO_BROADCAST 6;
+// IPPROTO_IP 0, IP_ADD_MEMBERSHIP 35.
+methods(Socket.prototype, {
   /** Resolves with check()'s first defined value, re-checked on every event; a throw
    *  rejects. Honours the timeout: ETIMEDOUT, or EAGAIN at once when non-blocking. */
-  _wait<T>(check: () => T | undefined): Promise<T> {
-    return new Promise<T>((y, n) => {
-      const s = this, w: Waiter = { c: check, y, n }, t = s._t;
-      if (s._try(w)) return;
-      if (t === 0) return n(err("EAGAIN", "nothing ready on a non-blocking socket: setblocking(True) to wait", 11));
-      if (t != null) w.t = setTimeout(() => { s._drop(w); n(timedOut()); }, t * 1000);
-      s._w.push(w);
+  wait_(check) {
+    const s = this;
+    return new Promise((y, n) => {
+      const w: Waiter = { c: check, y, n }, t = s.t_;
+      if (s.try_(w)) return;
+      if (t === 0) return n(err("EAGAIN", "nothing ready: setblocking(True) to wait", 11));
+      if (t != null) {
+        w.t = setTimeout(() => {
+          s.w_.splice(s.w_.indexOf(w), 1);
+          n(err("ETIMEDOUT", "timed out", 110));
+        }, t * 1000);
+      }
+      s.w_.push(w);
     });
-  }
+  },
 
-  _try(w: Waiter): boolean {
-    let v;
+  try_(w) {
     try {
-      v = w.c();
-      if (v === undefined) return false;
+      this.live_();
+      const v = w.c();
+      if (v === undefined) return;
+      w.y(v);
     } catch (e) {
-      v = e;
-      w.y = w.n;
+      w.n(e);
     }
-    this._drop(w);
-    w.y(v);
-    return true;
-  }
-
-  _drop(w: Waiter): void {
-    const i = this._w.indexOf(w);
-    if (i >= 0) this._w.splice(i, 1);
     if (w.t) clearTimeout(w.t);
-  }
+    return 1;
+  },
 
-  _poke(): void {
-    this._w.slice().forEach((w) => this._try(w));
-  }
+  /** Every waiter re-checks; those done leave the list. */
+  poke_() {
+    const s = this;
+    s.w_ = s.w_.filter((w) => !s.try_(w));
+  },
 
-  _live(): void {
-    if (this._c) throw err("EBADF", "socket closed: make a new one", 9);
-  }
+  live_() {
+    if (this.c_) throw err("EBADF", "socket closed: make a new one", 9);
+  },
 
   /** Claims a board socket: EMFILE at the board's limit, before the platform is asked. */
-  _claim(): void {
+  claim_() {
     const max = P.caps.maxSockets;
     if (inUse >= max) throw err("EMFILE", "all " + max + " sockets of the board are open: close one", 24);
     inUse++;
-    this._h++;
-  }
+    this.h_++;
+  },
 
-  _free(): void {
-    inUse--;
-    this._h--;
-  }
+  free_() {
+    if (this.h_) {
+      inUse--;
+      this.h_--;
+    }
+  },
 
-  /** True when a read can complete (data, or EOF); throws when it never will. */
-  _ready(): boolean {
+  /** 1 when a read can complete (data, or EOF); throws when it never will. */
+  ready_() {
     const s = this;
-    s._live();
-    if (s._q.length) return true;
-    if (s._e) throw s._e;
-    if (!s._s && !s._k && !s._z) throw notConnected();
-    return !!s._z;
-  }
+    if (s.q_.length) return 1;
+    if (s.e_) throw s.e_;
+    if (!s.s_ && !s.k_ && !s.z_) throw notConnected();
+    return s.z_;
+  },
 
   /** True when a write can go now; false while connecting or the send buffer is full. */
-  _wr(): boolean {
+  wr_() {
     const s = this;
-    s._live();
-    if (s._e) throw s._e;
-    if (!s._s) {
-      if (s._k) return false;
-      throw s._z ? err("EPIPE", "the peer closed the connection: reconnect", 32) : notConnected();
+    if (s.e_) throw s.e_;
+    if (!s.s_) {
+      if (s.k_) return 0;
+      throw s.z_ ? err("EPIPE", "the peer closed the connection", 32) : notConnected();
     }
-    return !s._f;
-  }
+    return !s.f_;
+  },
 
-  _put(d: Uint8Array): void {
-    this._m = 1;
-    if (!this._s!.write(d)) this._f = 1;
-  }
+  put_(d) {
+    if (!this.s_!.write(d)) this.f_ = 1;
+  },
 
   /** [host, port] -> the addresses to try ("<broadcast>" as in Python). */
-  _addr(a: Address): Promise<Address[]> {
+  addr_(a) {
     const h = a[0] == "<broadcast>" ? "255.255.255.255" : a[0];
     return R && !/^[\d.]+$/.test(h) ? R(h, a[1], this.type).then((l) => l.map((e) => e[4]))
       : Promise.resolve([[h, a[1]] as Address]);
-  }
+  },
 
-  _attach(t: TcpStream, a: Address): void {
-    const s = this, poke = () => s._poke();
-    s._s = t;
-    s._p = a;
+  attach_(t, a) {
+    const s = this, poke = () => s.poke_();
+    s.s_ = t;
+    s.p_ = a;
     t.ondata = (d) => {
-      if (d.length) s._q.push(d);
-      s._m = 1;
+      s.q_.push(d);
       poke();
     };
-    t.ondrain = () => { s._f = 0; poke(); };
-    t.onend = () => { s._z = 1; poke(); };
+    t.ondrain = () => {
+      s.f_ = 0;
+      poke();
+    };
+    t.onend = () => {
+      s.z_ = 1;
+      poke();
+    };
     t.onerror = (e) => {
-      s._e = s._e || (s._x ? s._x(e) : e);
+      s.e_ = s.e_ || e;
       t.onend!();
     };
     t.onclose = () => {
-      if (s._s) { s._s = null; s._free(); }
+      if (s.s_) {
+        s.s_ = null;
+        s.free_();
+      }
       t.onend!();
     };
-  }
+  },
 
-  _open(a: Address): Promise<void> {
-    const s = this;
-    return run(() => {
-      const tls = s._tls && s._tls(); // may refuse (CLOCK_NOT_SET) before anything is sent
-      s._claim();
-      return timed(P.connectTcp(a[0], a[1], tls), s._t, (t) => t.destroy()).then((t) => {
-        if (s._c) t.destroy(); else s._attach(t, a);
-      }, (e) => {
-        s._free();
-        throw s._x ? s._x(e) : e;
-      });
+  /** One connection attempt; the timeout applies to it. A stream that arrives after a
+   *  timeout or close is closed at once. */
+  open_(a) {
+    const s = this, tls = s.tls_ && s.tls_(); // may refuse (CLOCK_NOT_SET) before anything is sent
+    let r: any;
+    s.claim_();
+    P.connectTcp(a[0], a[1], tls).then((t) => {
+      if (r || s.c_) t.destroy();
+      else s.attach_(t, a);
+      r = 1;
+    }, (e) => {
+      r = r || e;
+    }).then(() => s.poke_());
+    return s.wait_(() => {
+      if (r) {
+        if (r.code) throw r;
+        return 0;
+      }
+    }).then(() => {}, (e) => {
+      r = r || 2;
+      s.free_();
+      throw e;
     });
-  }
+  },
 
   /** A UDP socket: bound when `o.port`, else an unbound client socket (ephemeral port). */
-  _udp(o: UdpOptions): Promise<UdpSocket> {
+  udp_(o) {
     const s = this;
-    return run(() => {
-      s._claim();
-      return P.openUdp(o).then((u) => {
-        u.onmessage = (d, ip, port) => {
-          const p = s._p;
-          // a connected UDP socket takes its peer's datagrams only; at most 32 wait
-          if ((!p || p[0] == ip && p[1] == port) && s._q.length < 32) s._q.push([d, [ip, port]]);
-          s._poke();
-        };
-        return u;
-      }, (e) => {
-        s._free();
-        throw e;
-      });
+    s.claim_();
+    return P.openUdp(o).then((u) => {
+      u.onmessage = (d, ip, port) => {
+        const p = s.p_;
+        // a connected UDP socket takes its peer's datagrams only; at most 32 wait
+        if ((!p || p[0] == ip && p[1] == port) && s.q_.length < 32) s.q_.push([d, [ip, port]]);
+        s.poke_();
+      };
+      return u;
+    }, (e) => {
+      s.free_();
+      throw e;
     });
-  }
+  },
 
   // ---- public API (Python's names)
 
-  connect(address: Address): Promise<void> {
+  connect(address) {
     const s = this;
-    return run(() => {
-      s._live();
-      if (s.type == SOCK_DGRAM) return s._addr(address).then((l) => { s._p = l[0]; });
-      if (s._s || s._k || s._l) throw err("EISCONN", "already connected: use a new socket", 106);
-      s._k = 1;
-      return s._addr(address).then((list) => {
+    return s.wait_(() => {
+      if (s.type == 2) return s.addr_(address).then((l) => { s.p_ = l[0]; });
+      if (s.s_ || s.k_ || s.l_) throw err("EISCONN", "already connected: use a new socket", 106);
+      s.k_ = 1;
+      return s.addr_(address).then((list) => {
         let i = 0;
         // seed 000: a name may have several addresses; try each in turn until one connects
         const next = (e?: CodedError): Promise<void> =>
-          i < list.length && !s._c && (!e || e.code != "EMFILE") ? s._open(list[i++]).then(undefined, next) : Promise.reject(e);
+          i < list.length && !s.c_ && (!e || e.code != "EMFILE") ? s.open_(list[i++]).then(undefined, next) : Promise.reject(e);
         return next();
-      }).then(() => { s._k = 0; }, (e) => { s._k = 0; throw e; });
-    });
-  }
-
-  /** Espruino binds to 0.0.0.0 always: the host part is not used. Ports in use are
-   *  reported by the platform (EADDRINUSE). */
-  bind(address: Address): Promise<void> {
-    const s = this;
-    return run(() => {
-      s._live();
-      const port = address[1];
-      if (s._n[1] || s._u || s._s || s._l) throw invalid("already bound or in use");
-      s._n = ["0.0.0.0", port];
-      if (s.type == SOCK_DGRAM) {
-        return (s._u = s._udp({ port, group: s._o.g, reuse: !!s._o[constants.SOL_SOCKET + "." + constants.SO_REUSEADDR] })).then(() => {});
-      }
-    });
-  }
-
-  /** The backlog is not used: Espruino accepts every connection; they queue here. */
-  listen(backlog?: number): Promise<void> {
-    const s = this;
-    return run(() => {
-      s._live();
-      const port = s._n[1];
-      if (s._l || s._k) return;
-      if (s.type == SOCK_DGRAM || s._s || !port) throw invalid("bind((host, port)) a TCP socket to a port first");
-      s._claim();
-      s._k = 1;
-      return P.listenTcp(port, (t) => {
-        const c = new Socket(s.family, s.type, s.proto);
-        c._x = s._x;
-        inUse++;
-        c._h = 1;
-        c._attach(t, [t.remoteAddress, t.remotePort]);
-        s._q.push([c, c._p]);
-        s._poke();
-      }, s._tls && s._tls()).then((l) => {
-        s._k = 0;
-        if (s._c) l.close(); else s._l = l;
-      }, (e) => {
-        s._k = 0;
-        s._free();
+      }).then(() => { s.k_ = 0; }, (e) => {
+        s.k_ = 0;
         throw e;
       });
     });
-  }
+  },
 
-  accept(): Promise<[Socket, Address]> {
-    const s = this;
-    return s._wait(() => {
-      s._live();
-      if (!s._l && !s._k) throw invalid("listen() first");
-      return s._q.shift();
+  /** Espruino binds to 0.0.0.0 always: the host part is not used. Ports in use are
+   *  reported by the platform (EADDRINUSE). */
+  bind(address) {
+    const s = this, port = address[1];
+    return s.wait_<unknown>(() => {
+      if (s.n_ || s.u_ || s.s_) throw invalid("already bound or in use");
+      s.n_ = ["0.0.0.0", port];
+      return s.type == 2 ? s.u_ = s.udp_({ port, group: s.o_.g, reuse: !!s.o_["1.2"] }) : 0;
     });
-  }
+  },
+
+  /** The backlog is not used: Espruino accepts every connection; they queue here. */
+  listen() {
+    const s = this;
+    return s.wait_<unknown>(() => {
+      if (s.l_ || s.k_) return 0;
+      if (s.type == 2 || s.s_ || !s.n_) throw invalid("bind((host, port)) a TCP socket first");
+      const tls = s.tls_ && s.tls_();
+      s.claim_();
+      s.k_ = 1;
+      return P.listenTcp(s.n_[1], (t) => {
+        const c = new Socket(1);
+        inUse++;
+        c.h_ = 1;
+        c.attach_(t, [t.remoteAddress, t.remotePort]);
+        s.q_.push([c, c.p_]);
+        s.poke_();
+      }, tls).then((l) => {
+        s.k_ = 0;
+        if (s.c_) l.close();
+        else s.l_ = l;
+      }, (e) => {
+        s.k_ = 0;
+        s.free_();
+        throw e;
+      });
+    });
+  },
+
+  accept() {
+    const s = this;
+    return s.wait_(() => {
+      if (!s.l_ && !s.k_) throw invalid("listen() first");
+      return s.q_.shift();
+    });
+  },
 
   /** Hands the bytes to the platform (waits while its send buffer is full). */
-  send(data: Data): Promise<number> {
+  send(data) {
     const s = this, d = bytes(data);
-    return s.type == SOCK_DGRAM ? s.sendto(d, s._p!) : s._wait(() => s._wr() ? (s._put(d), d.length) : undefined);
-  }
+    return s.type == 2 ? s.sendto(d, s.p_!) : s.wait_(() => s.wr_() ? (s.put_(d), d.length) : undefined);
+  },
 
   /** Resolves once every byte is handed over and the platform's buffer has drained. */
-  sendall(data: Data): Promise<void> {
+  sendall(data) {
     const s = this, d = bytes(data);
     let i = 0;
-    const step = (): Promise<any> => s._wait(() => {
-      if (!s._wr()) return;
-      if (i >= d.length) return 0;
-      s._put(d.subarray(i, i += 1024));
-      return 1;
-    }).then((more) => more && step());
-    return (s.type == SOCK_DGRAM ? s.send(d) : step()).then(() => {});
-  }
+    return s.type == 2 ? s.send(d) : s.wait_(() => {
+      // 1 KB at a time while the platform takes them (big strings cost the board RAM)
+      while (s.wr_()) {
+        if (i >= d.length) return 0;
+        s.put_(d.subarray(i, i += 1024));
+      }
+    });
+  },
 
   /** Up to n buffered bytes; waits if none; empty once the peer closed and all was read. */
-  recv(n: number): Promise<Uint8Array> {
-    const s = this;
-    return s.type == SOCK_DGRAM ? s.recvfrom(n).then((r) => r[0]) : s._wait(() => s._ready() ? take(s._q, n) : undefined);
-  }
+  recv(n) {
+    return this.recvfrom(n).then((r) => r[0]);
+  },
 
-  recvfrom(n: number): Promise<[Uint8Array, Address | null]> {
+  /** UDP: one datagram cut to n bytes, with its sender. TCP: as recv, with the peer. */
+  recvfrom(n) {
     const s = this;
-    return s.type != SOCK_DGRAM ? s.recv(n).then((d) => [d, s._p] as [Uint8Array, Address]) : s._wait(() => {
-      s._live();
-      const m = s._q.shift();
+    return s.wait_(() => {
+      if (s.type == 1) return s.ready_() ? [take(s.q_, n), s.p_] : undefined;
+      const m = s.q_.shift();
       return m && [m[0].subarray(0, n), m[1]];
     });
-  }
+  },
 
-  sendto(data: Data, address: Address): Promise<number> {
+  sendto(data, address) {
     const s = this, d = bytes(data);
-    return run(() => {
-      s._live();
-      if (s.type != SOCK_DGRAM) return s.send(d);
+    return s.type == 1 ? s.send(d) : s.wait_(() => {
       if (!address) throw notConnected();
-      return s._addr(address).then((l) => (s._u || (s._u = s._udp({}))).then((u) => {
-        const a = l[0], bc = s._o[constants.SOL_SOCKET + "." + constants.SO_BROADCAST];
+      return s.addr_(address).then((l) => (s.u_ || (s.u_ = s.udp_({}))).then((u) => {
+        const a = l[0], bc = s.o_["1.6"], go = (x: UdpSocket) => { x.send(d, a[1], a[0]); };
         const denied = () => err("EACCES", "broadcast needs setsockopt(SOL_SOCKET, SO_BROADCAST, 1)", 13);
         if (a[0] == "255.255.255.255" && !bc) throw denied();
         try {
-          u.send(d, a[1], a[0]);
+          go(u);
         } catch (e: any) {
           if (e.code != "EACCES") throw e;
           if (!bc) throw denied();
           // Espruino cannot broadcast from a bound socket: send through an unbound one,
           // whose replies arrive in this socket's queue too.
-          return (s._b || (s._b = s._udp({}))).then((h) => { h.send(d, a[1], a[0]); });
+          return (s.b_ || (s.b_ = s.udp_({}))).then(go);
         }
       })).then(() => d.length);
     });
-  }
+  },
 
   /** SHUT_WR/SHUT_RDWR end the stream once queued bytes are sent. Espruino has no
    *  half-close: the whole connection closes, so read the reply first. */
-  shutdown(how: number): void {
+  shutdown(how) {
     const s = this;
-    s._live();
-    if (!s._s) throw notConnected();
-    if (how) s._s.end();
+    s.live_();
+    if (!s.s_) throw notConnected();
+    if (how) s.s_.end();
     if (how != 1) {
-      s._z = 1;
-      s._q = [];
-      s._poke();
+      s.z_ = 1;
+      s.q_ = [];
+      s.poke_();
     }
-  }
+  },
 
   /** Idempotent. Queued bytes still go out: the platform ends the stream gracefully. */
-  close(): void {
-    const s = this, shut = (x: Promise<UdpSocket> | null) => x && x.then((u) => u.close(), () => {});
-    if (s._c) return;
-    s._c = 1;
-    if (s._s) s._s.end();
-    s._s = null;
-    if (s._l) s._l.close();
-    shut(s._u);
-    shut(s._b);
-    inUse -= s._h;
-    s._h = 0;
-    // connections accepted but never taken
-    s._q.forEach((m) => { if (m[0] instanceof Socket) m[0].close(); });
-    s._q = [];
-    s._poke();
-  }
+  close() {
+    const s = this, shut = (x?: Promise<UdpSocket>) => x && x.then((u) => u.close(), () => {});
+    if (!s.c_) {
+      s.c_ = 1;
+      if (s.s_) s.s_.end();
+      s.s_ = null;
+      if (s.l_) s.l_.close();
+      shut(s.u_);
+      shut(s.b_);
+      inUse -= s.h_;
+      s.h_ = 0;
+      // connections accepted but never taken
+      s.q_.forEach((m) => { if (m[0] instanceof Socket) m[0].close(); });
+      s.q_ = [];
+      s.poke_();
+    }
+  },
 
-  settimeout(seconds: number | null): void {
+  settimeout(seconds) {
     if (seconds != null && !(seconds >= 0)) throw invalid("timeout: seconds >= 0, or null");
-    this._t = seconds;
-  }
+    this.t_ = seconds;
+  },
 
-  gettimeout(): number | null {
-    return this._t;
-  }
+  gettimeout() {
+    return this.t_;
+  },
 
-  setblocking(flag: boolean): void {
-    this._t = flag ? null : 0;
-  }
+  setblocking(flag) {
+    this.t_ = flag ? null : 0;
+  },
 
-  getsockname(): Address {
-    this._live();
-    return [this._n[0], this._n[1]];
-  }
+  getsockname() {
+    this.live_();
+    return this.n_ || ["0.0.0.0", 0];
+  },
 
-  getpeername(): Address {
-    this._live();
-    if (!this._p) throw notConnected();
-    return this._p;
-  }
+  getpeername() {
+    this.live_();
+    if (!this.p_) throw notConnected();
+    return this.p_;
+  },
 
   /** SO_REUSEADDR, SO_BROADCAST take effect. TCP_NODELAY is accepted and does nothing
    *  (Espruino has no setNoDelay). IP_ADD_MEMBERSHIP (inet_aton(group)+inet_aton(iface))
    *  must come before bind(); the platform joins on the board's interface. */
-  setsockopt(level: number, option: number, value: number | Uint8Array): void {
-    const s = this;
-    s._live();
-    if (level == IPPROTO_IP && option == constants.IP_ADD_MEMBERSHIP) {
-      if (s._u) throw invalid("join multicast groups before bind(): Espruino cannot join later");
-      s._o.g = inet_ntoa((value as Uint8Array).subarray(0, 4));
+  setsockopt(level, option, value) {
+    const s = this, k = level + "." + option;
+    s.live_();
+    if (k == "0.35") {
+      if (s.u_) throw invalid("join multicast groups before bind(): Espruino cannot join later");
+      s.o_.g = inet_ntoa((value as Uint8Array).subarray(0, 4));
     }
-    s._o[level + "." + option] = value;
-  }
+    s.o_[k] = value;
+  },
 
-  getsockopt(level: number, option: number): any {
-    this._live();
-    return this._o[level + "." + option] || 0;
-  }
-
-  /** Espruino has no file descriptors. */
-  fileno(): number {
-    return -1;
-  }
-}
+  getsockopt(level, option) {
+    this.live_();
+    return this.o_[level + "." + option] || 0;
+  },
+});
 
 /** socket.socket(family=AF_INET, type=SOCK_STREAM, proto=0) */
-export function socket(family?: number, type?: number, proto?: number): Socket {
-  family = family || AF_INET;
-  type = type || SOCK_STREAM;
-  if (family != AF_INET || type != SOCK_STREAM && type != SOCK_DGRAM) {
-    throw err("EAFNOSUPPORT", "IPv4 TCP and UDP only: AF_INET with SOCK_STREAM or SOCK_DGRAM", 97);
+export function socket(family?: number, type?: number): Socket {
+  type = type || 1;
+  if ((family || 2) != 2 || type != 1 && type != 2) {
+    throw err("EAFNOSUPPORT", "AF_INET with SOCK_STREAM or SOCK_DGRAM only", 97);
   }
-  return new Socket(family, type, proto || 0);
+  return new Socket(type);
 }
 
-const ready = (s: Socket, p: Promise<any>): Promise<Socket> => p.then(() => s, (e) => { s.close(); throw e; });
+const ready = (s: Socket, p: Promise<any>): Promise<Socket> => p.then(() => s, (e) => {
+  s.close();
+  throw e;
+});
 
 /** A connected TCP socket; `timeout` (s) applies to each attempt and to later calls. */
 export function create_connection(address: Address, timeout?: number | null): Promise<Socket> {
@@ -515,8 +564,8 @@ export function create_connection(address: Address, timeout?: number | null): Pr
   return ready(s, s.connect(address));
 }
 
-/** A listening TCP socket. reuse_port is accepted; Espruino has no SO_REUSEPORT. */
-export function create_server(address: Address, opts?: { backlog?: number; reuse_port?: boolean }): Promise<Socket> {
+/** A listening TCP socket. */
+export function create_server(address: Address): Promise<Socket> {
   const s = socket();
   return ready(s, s.bind(address).then(() => s.listen()));
 }
