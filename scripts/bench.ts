@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { benchDns } from "./bench/dns.ts";
 import { benchBoot, benchNtp, benchRuntime } from "./bench/emulator.ts";
 import { benchEspruino } from "./bench/espruino.ts";
+import { benchMdns } from "./bench/mdns.ts";
 import { benchResolver } from "./bench/resolver.ts";
 import { buildAll, sizeGrids } from "./bench/sizes.ts";
 import { formatGrid, formatSection, verdict, type Figure, type Section } from "./bench/table.ts";
@@ -84,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
   show({ title: "DNS and names (Node)", figures: [...dns, lookups, ...(await benchResolver(ms))] });
 
   show({ title: "ntptime (emulator)", figures: await benchNtp(outDir, args.board, runs) });
+
+  show({ title: "mdns against avahi-daemon (Linux board and avahi in network namespaces)", figures: await benchMdns(linuxDir, { quick: args.quick }) });
 
   if (args.espruino) {
     if (!existsSync(args.espruino)) show({ title: "Real interpreter", figures: [{ what: "micro-benchmarks", value: null, unit: "", note: `failed: no binary at ${args.espruino}` }] });

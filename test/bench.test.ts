@@ -9,6 +9,8 @@ import { ROOT, type SizesReport } from "../scripts/build.ts";
 import { budgetedSums, moduleSizes, SOCKET_OBJECTS_FILE } from "../scripts/bench/sizes.ts";
 import { formatGrid, formatSection, median, verdict, type Figure } from "../scripts/bench/table.ts";
 import { espruinoBinary } from "../scripts/lib/espruino-run.ts";
+import { probeWait, wireLatencies } from "../scripts/bench/mdns.ts";
+import dnsPacket from "dns-packet";
 
 function runBench(args: string[], limitMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -47,6 +49,7 @@ describe("bench: npm run bench -- --quick", function () {
       "== Emulator: boot (as npm start) and memory",
       "== DNS and names (Node)",
       "== ntptime (emulator)",
+      "== mdns against avahi-daemon",
       "== Summary:",
     ]) assert.ok(run.stdout.includes(heading), `missing "${heading}" in:\n${run.stdout}`);
     assert.doesNotMatch(run.stdout, /Real interpreter/, "no --espruino, no real-interpreter section");
@@ -68,6 +71,15 @@ describe("bench: npm run bench -- --quick", function () {
       /^cached Resolver\.query .* >= 50000 \/s/m,
       /^ntptime\.settime\(\) offset error .* <= 1 ms/m,
     ]) assert.match(run.stdout, row);
+  });
+
+  it("prints issue 4's figures against avahi, each with a value or the reason it failed to measure", () => {
+    for (const row of [/^link-up to resolvable by avahi /m, /^ {2}the same \/ its RFC floor /m, /^answer latency, unique A: /m]) {
+      const line = run.stdout.split("\n").find((l) => row.test(l));
+      assert.ok(line, `no row ${row} in:\n${run.stdout}`);
+      assert.match(line!, / [\d.]+ (ms|x) .*|failed to measure: \S/, line);
+    }
+    assert.match(run.stdout, /RFC floor .* <= 1\.1 x/);
   });
 
   it("reads the sizes of the fresh build it made", () => {
@@ -125,6 +137,22 @@ describe("bench: tables", () => {
     assert.equal(sums["socket objects + asyncio + ssl"], 120);
     assert.equal(sums.mdns, null, "a module not in the bundle has no figure");
     assert.equal(sums["whole runtime (camnet.js)"], 1000);
+  });
+
+  it("mdns: the responder's probe wait is the last 0-250 ms timer followed by three 250 ms ones", () => {
+    assert.deepEqual(probeWait([[5, 3000], [6, 0], [7, 87.5], [100, 250], [350, 250], [600, 250], [850, 1000]]), [7, 87.5]);
+    assert.equal(probeWait([[6, 87.5], [100, 250], [350, 250]]), undefined, "two probe intervals are not probing");
+    assert.equal(probeWait([[6, 300], [100, 250], [350, 250], [600, 250]]), undefined, "a 300 ms timer is no probe wait");
+  });
+
+  it("mdns: wire latency pairs each answer with the latest query for that name", () => {
+    const pkt = (t: number, src: string, p: object) => ({ t, src, dst: "224.0.0.251", ttl: 255, sport: 5353, dport: 5353, payload: dnsPacket.encode(p as never) });
+    const ask = { type: "query", questions: [{ name: "a.local", type: "A" }] };
+    const ans = (ttl: number) => ({ type: "response", answers: [{ name: "A.local", type: "A", ttl, data: "10.0.0.1" }] });
+    const caps = [pkt(0, "q", ask), pkt(5, "q", ask), pkt(6.5, "r", ans(120)), pkt(7, "r", ans(120)), pkt(10, "q", ask), pkt(11, "x", ans(120)),
+      pkt(12, "r", ans(0)), pkt(13.25, "r", ans(120))];
+    assert.deepEqual(wireLatencies(caps, "q", "r", "a.local", 0), [1.5, 3.25]);
+    assert.deepEqual(wireLatencies(caps, "q", "r", "a.local", 8), [3.25]);
   });
 
   it("median", () => {

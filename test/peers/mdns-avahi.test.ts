@@ -5,74 +5,12 @@
 // come from tcpdump's capture in the peer's namespace. Needs root, `ip netns`, avahi-daemon,
 // avahi-utils and dbus (skipped without them); the wire test needs tcpdump.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import dnsPacket from "dns-packet";
 import type { Answer, DecodedPacket } from "dns-packet";
-import { startDaemon, type Daemon } from "./helpers.ts";
+import { AVAHI, TCPDUMP, TOOLS, run, startAvahi, startBus } from "./avahi.ts";
+import type { Daemon } from "./helpers.ts";
 import { boardCode, capture, createLink, missing, netnsProblem, startBoard, type Capture, type Datagram, type Link, type NsBoard } from "./netns.ts";
-
-const AVAHI = "/usr/sbin/avahi-daemon";
-const TOOLS = ["/usr/bin/avahi-resolve", "/usr/bin/avahi-browse", "/usr/bin/dbus-daemon"];
-const TCPDUMP = "/usr/bin/tcpdump";
-
-/** Runs a program in a namespace with the private bus; its stdout (rejects on failure). */
-function run(ns: string, bus: string, args: string[], timeoutMs = 8000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile("ip", ["netns", "exec", ns, "env", `DBUS_SYSTEM_BUS_ADDRESS=${bus}`, ...args], { timeout: timeoutMs },
-      (e, out, err) => (e ? reject(new Error(`${args.join(" ")}: ${e.message} ${err}`)) : resolve(out)));
-  });
-}
-
-async function waitFor(d: Daemon, re: RegExp, what: string, limitMs = 10000): Promise<void> {
-  const start = Date.now();
-  while (!re.test(d.log())) {
-    if (Date.now() - start > limitMs) throw new Error(`${what} did not start:\n${d.log()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A system bus of our own (a socket in a temp dir, so a host bus is never touched). */
-async function startBus(): Promise<{ daemon: Daemon; address: string }> {
-  let address = "";
-  const daemon = startDaemon("/usr/bin/dbus-daemon", (dir) => {
-    address = `unix:path=${join(dir, "bus")}`;
-    writeFileSync(join(dir, "bus.conf"), `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>system</type><listen>${address}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/></policy>
-</busconfig>\n`);
-    return [`--config-file=${join(dir, "bus.conf")}`, "--nofork", "--nopidfile", "--print-address"];
-  }, "camnet-dbus-");
-  await waitFor(daemon, /unix:path=/, "dbus-daemon");
-  return { daemon, address };
-}
-
-/** avahi-daemon in namespace `ns` on `iface`, named `hostName`, with a static _ipp._tcp
- *  service "Peer Printer" on 631; its pid directory and /etc/avahi/services are private
- *  mounts, so a host avahi is never touched. Resolves when avahi has its name. */
-async function startAvahi(ns: string, iface: string, bus: string, hostName: string): Promise<Daemon> {
-  const d = startDaemon("ip", (dir) => {
-    const conf = join(dir, "avahi-daemon.conf"), services = join(dir, "services");
-    writeFileSync(conf, `[server]\nhost-name=${hostName}\ndomain-name=local\nuse-ipv4=yes\nuse-ipv6=no\n`
-      + `allow-interfaces=${iface}\nenable-dbus=yes\nratelimit-interval-usec=1000000\nratelimit-burst=1000\n`
-      + "[wide-area]\nenable-wide-area=no\n[publish]\npublish-addresses=yes\npublish-hinfo=no\npublish-workstation=no\n"
-      + "[reflector]\nenable-reflector=no\n");
-    mkdirSync(services);
-    writeFileSync(join(services, "printer.service"), `<?xml version="1.0" standalone='no'?>
-<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
-<service-group><name>Peer Printer</name>
-<service><type>_ipp._tcp</type><port>631</port><txt-record>rp=printer</txt-record></service>
-</service-group>\n`);
-    const script = "mount --make-rprivate / && mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon"
-      + ` && mount --bind ${services} /etc/avahi/services && exec env DBUS_SYSTEM_BUS_ADDRESS=${bus}`
-      + ` ${AVAHI} -f ${conf} --no-rlimits --no-chroot --no-drop-root --debug`;
-    return ["netns", "exec", ns, "unshare", "-m", "sh", "-c", script];
-  }, "camnet-avahi-");
-  await waitFor(d, /Server startup complete/, "avahi-daemon");
-  return d;
-}
 
 /** The mDNS messages of a capture, decoded (dns-packet keeps the cache-flush bit). */
 function decoded(caps: Datagram[]): (Datagram & { m: DecodedPacket })[] {

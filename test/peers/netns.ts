@@ -47,11 +47,12 @@ export interface Link {
   destroy(): void;
 }
 
-/** Namespaces `<prefix>a` (addrA) and `<prefix>b` (addrB) on one veth link, lo up, and the
- *  multicast route in both (else sendto 224.0.0.251 fails with ENETUNREACH). Leftovers of
- *  an earlier killed run under the same names are deleted first. */
-export function createLink(prefix: string, subnet: string): Link {
-  const a = prefix + "a", b = prefix + "b", ifA = prefix + "va", ifB = prefix + "vb";
+/** Namespaces `<prefix>a` (addrA) and `<prefix>b` (addrB) on one veth link (interfaces
+ *  `<ifPrefix>va`, `<ifPrefix>vb`: at most 15 characters), lo up, and the multicast route in
+ *  both (else sendto 224.0.0.251 fails with ENETUNREACH). Leftovers of an earlier killed run
+ *  under the same names are deleted first. */
+export function createLink(prefix: string, subnet: string, ifPrefix = prefix): Link {
+  const a = prefix + "a", b = prefix + "b", ifA = ifPrefix + "va", ifB = ifPrefix + "vb";
   const addrA = subnet + ".1", addrB = subnet + ".2";
   const destroy = () => {
     for (const n of [a, b]) {
@@ -87,8 +88,8 @@ export interface Outcome {
   message?: string;
 }
 
-/** The emulated Linux board in a namespace: the built bundle (dist/linux/camnet.js) with
- *  real sockets on `address`, then `code`. */
+/** The emulated Linux board in a namespace: the built bundle (`bundle`, default
+ *  dist/linux/camnet.js) with real sockets on `address`, then `code`. */
 export interface NsBoard {
   /** Runs code on the board; its completion value through JSON. */
   eval(code: string): Promise<any>;
@@ -104,8 +105,8 @@ export interface NsBoard {
   stop(): Promise<void>;
 }
 
-export async function startBoard(ns: string, address: string, code: string): Promise<NsBoard> {
-  const child: ChildProcess = spawn("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", fileURLToPath(import.meta.url), address], {
+export async function startBoard(ns: string, address: string, code: string, bundle = join(REPO, "dist", "linux", "camnet.js")): Promise<NsBoard> {
+  const child: ChildProcess = spawn("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", fileURLToPath(import.meta.url), address, bundle], {
     cwd: REPO, stdio: ["pipe", "pipe", "pipe"],
   });
   let out = "", next = 0, exited = false;
@@ -173,8 +174,8 @@ export function boardCode(address: string, name = "kitchen-cam"): string {
     globalThis.web = mdns.advertise("_http._tcp", 80, { path: "/" });`;
 }
 
-// ---- the child: `node --import tsx netns.ts <address>` inside the namespace ----
-async function child(address: string): Promise<void> {
+// ---- the child: `node --import tsx netns.ts <address> <bundle>` inside the namespace ----
+async function child(address: string, bundle: string): Promise<void> {
   const { bootBoard } = await import("../../emulator/board.ts");
   const { realStack } = await import("../../emulator/lan/real-stack.ts");
   const { settle, ev } = await import("../helpers/board.ts");
@@ -188,7 +189,7 @@ async function child(address: string): Promise<void> {
     try {
       if (op === "boot") {
         board = await bootBoard({
-          board: "linux", host: stack, resolvConf: "", bundle: join(REPO, "dist", "linux", "camnet.js"), code,
+          board: "linux", host: stack, resolvConf: "", bundle, code,
           console: (l) => process.stderr.write("[board] " + l + "\n"),
         });
         if (board.errors.length) throw new Error(board.errors.join("\n"));
@@ -212,7 +213,7 @@ async function child(address: string): Promise<void> {
   });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) void child(process.argv[2]);
+if (process.argv[1] === fileURLToPath(import.meta.url)) void child(process.argv[2], process.argv[3]);
 
 /** One captured IPv4/UDP datagram. */
 export interface Datagram {
@@ -251,6 +252,8 @@ export function readPcap(file: Buffer): Datagram[] {
 }
 
 export interface Capture {
+  /** What it captured so far (tcpdump -U writes each packet as it comes). */
+  peek(): Datagram[];
   /** Stops tcpdump (SIGINT flushes the file) and returns what it captured. */
   stop(): Promise<Datagram[]>;
 }
@@ -269,6 +272,7 @@ export async function capture(ns: string, iface: string, file: string): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
+    peek: () => (existsSync(file) ? readPcap(readFileSync(file)) : []),
     async stop() {
       if (!exited) {
         const gone = new Promise<void>((r) => child.once("exit", () => r()));
