@@ -55,28 +55,24 @@ describe("socket constants", () => {
 });
 
 describe("socket errors", () => {
-  it("gaierror carries the EAI name, the Linux errno and glibc's text", () => {
-    const e = gaierror("EAI_NONAME", "no DNS record for cam.lan");
+  it("gaierror carries the EAI name, the Linux errno and what happened", () => {
+    const e = gaierror("EAI_NONAME", "no A record for cam.lan: check the name");
     assert.ok((e as unknown) instanceof Error);
     assert.equal(e.code, "EAI_NONAME");
     assert.equal(e.errno, -2);
-    assert.equal(e.message, "[Errno -2] Name or service not known: no DNS record for cam.lan");
+    assert.equal(e.message, "[Errno -2] no A record for cam.lan: check the name");
   });
 
-  it("every EAI code's errno matches its constant, and its text is gai_strerror's", () => {
-    const text: Record<string, string> = {
-      EAI_BADFLAGS: "Bad value for ai_flags", EAI_NONAME: "Name or service not known",
-      EAI_AGAIN: "Temporary failure in name resolution", EAI_FAIL: "Non-recoverable failure in name resolution",
-      EAI_NODATA: "No address associated with hostname", EAI_FAMILY: "ai_family not supported",
-      EAI_SOCKTYPE: "ai_socktype not supported", EAI_SERVICE: "Servname not supported for ai_socktype",
-      EAI_ADDRFAMILY: "Address family for hostname not supported", EAI_MEMORY: "Memory allocation failure",
-      EAI_SYSTEM: "System error", EAI_OVERFLOW: "Argument buffer overflow",
+  it("every EAI code's errno is its constant's value, as on Linux", () => {
+    const linux: Record<string, number> = {
+      EAI_BADFLAGS: -1, EAI_NONAME: -2, EAI_AGAIN: -3, EAI_FAIL: -4, EAI_NODATA: -5, EAI_FAMILY: -6,
+      EAI_SOCKTYPE: -7, EAI_SERVICE: -8, EAI_ADDRFAMILY: -9, EAI_MEMORY: -10, EAI_SYSTEM: -11, EAI_OVERFLOW: -12,
     };
-    for (const code of Object.keys(text)) {
-      const e = gaierror(code);
+    for (const code of Object.keys(linux)) {
+      const e = gaierror(code, "x happened");
       assert.equal(e.code, code);
-      assert.equal(e.errno, (C.constants as any)[code], code);
-      assert.equal(e.message, `[Errno ${e.errno}] ${text[code]}`);
+      assert.equal(e.errno, linux[code], code);
+      assert.equal(e.message, `[Errno ${linux[code]}] x happened`);
     }
   });
 
@@ -196,9 +192,9 @@ describe("inet_aton / inet_ntoa", () => {
     assert.equal(parseIpv4Lenient("1.2.3.4 junk", true), null);
   });
 
-  it("inet_ntoa of anything but 4 bytes: EINVAL 'packed IP wrong length for inet_ntoa'", () => {
-    throwsCode(() => inet_ntoa(new Uint8Array(3)), "EINVAL", "packed IP wrong length for inet_ntoa");
-    throwsCode(() => inet_ntoa(new Uint8Array(16)), "EINVAL", "packed IP wrong length for inet_ntoa");
+  it("inet_ntoa of anything but 4 bytes: EINVAL 'invalid length of packed IP address string: 3 bytes, need 4'", () => {
+    throwsCode(() => inet_ntoa(new Uint8Array(3)), "EINVAL", "invalid length of packed IP address string: 3 bytes, need 4");
+    throwsCode(() => inet_ntoa(new Uint8Array(16)), "EINVAL", "invalid length of packed IP address string: 16 bytes");
     assert.equal(inet_ntoa([10, 0, 0, 1]), "10.0.0.1");
   });
 });
@@ -338,7 +334,7 @@ describe("gethostbyname_ex and getfqdn shaping", () => {
   });
 
   it("no IPv4 address: EAI_NONAME", () => {
-    throwsCode(() => hostbynameEx("v6only.example", [], []), "EAI_NONAME", "[Errno -2] Name or service not known", -2);
+    throwsCode(() => hostbynameEx("v6only.example", [], []), "EAI_NONAME", "[Errno -2] v6only.example has no IPv4 address", -2);
   });
 
   it("getfqdn looks up the board's own name for '', '0.0.0.0' and '::', else the trimmed name", () => {

@@ -1,60 +1,48 @@
-// getaddrinfo's rules as pure functions, following glibc (what CPython on Linux calls):
-//
-//   checkAddrInfoRequest(req, env)  every check that needs no network, in glibc's order,
-//                                   and what the resolver must look up (the plan);
-//   buildAddrInfo(req, resolved, env)  the result list from what the resolver found.
-//
-// Where the board differs from glibc on purpose:
+// getaddrinfo's rules as one pure function over an injected look-up, following glibc (what
+// CPython on Linux calls): every check in glibc's order, then the look-up (only for a
+// name), then the list. Where the board differs from glibc on purpose:
 //   - host "" means the same as None (loopback, or the wildcard with AI_PASSIVE), as the
 //     seeds describe; glibc answers EAI_NONAME. "*" is None in both.
 //   - a port outside 0-65535 is EAI_SERVICE; glibc silently takes it modulo 65536.
 //   - no SCTP / DCCP / UDP-Lite: SOCK_SEQPACKET is EAI_SOCKTYPE, and a protocol other than
 //     TCP or UDP with type 0 selects SOCK_RAW (which takes no port).
 //   - no IPv6 zone ("fe80::1%eth0"): such a host is a name, EAI_NONAME with AI_NUMERICHOST.
-//   - env.hasV6 counts a routable IPv6 address only; glibc's AI_ADDRCONFIG also counts
+//   - env.v6_ counts a routable IPv6 address only; glibc's AI_ADDRCONFIG also counts
 //     link-local ones.
 //
 // Address order: RFC 6724 §6 destination rules, with the board's source addresses inferred
-// (it has one interface): 1 avoid unusable (IPv4 needs env.hasV4, IPv6 and ::1 env.hasV6,
+// (it has one interface): 1 avoid unusable (IPv4 needs env.v4_, IPv6 and ::1 env.v6_,
 // 127/8 always works), 2 prefer matching scope (only 169.254/16 misses: the board's IPv4
-// source is taken to be routable), 5 prefer matching label (the IPv6 source is taken to be
-// a plain global or link-local address, label 1), 6 higher precedence (§2.1 default table),
-// 8 smaller scope, 10 otherwise the resolver's order. Rules 3, 4 and 7 need state the board
+// source is taken to be routable), 5 prefer matching label and 6 higher precedence (§2.1
+// default table; the IPv6 source is taken to be a plain global or link-local address), 8
+// smaller scope, 10 otherwise the resolver's order. Rules 3, 4 and 7 need state the board
 // lacks (deprecated, home and tunnel addresses) and rule 9 (longest prefix) is skipped,
 // which keeps DNS round-robin order. The outcome: an IPv4-only board lists IPv4 first; a
 // dual-stack board lists global IPv6 first, then IPv4; loopback lists ::1 first only when
 // IPv6 works; the passive wildcard lists 0.0.0.0 before ::, as Linux does.
-import { ipv4ToText, putIpv4, textToIpv6 } from "../dns/ip";
-import {
-  AF_INET, AF_INET6, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
-  AI_V4MAPPED, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
-} from "./constants";
+// Numbers: AF_INET 2, AF_INET6 10; SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3; IPPROTO_TCP 6,
+// IPPROTO_UDP 17; AI_PASSIVE 1, AI_CANONNAME 2, AI_NUMERICHOST 4, AI_V4MAPPED 8, AI_ALL 16,
+// AI_ADDRCONFIG 32, AI_NUMERICSERV 1024 (constants.ts).
+import { ipv4ToText, textToIpv6 } from "../dns/ip";
 import { gaierror } from "./errors";
 import { ipv6Text, parseIpv4Lenient } from "./inet";
 import { servicePort } from "./services";
 
-/** The arguments of getaddrinfo(host, port, family, type, proto, flags). */
-export interface AddrInfoRequest {
-  host: string | null;
-  port: number | string | null;
-  family: number;
-  type: number;
-  proto: number;
-  flags: number;
-}
-
-/** What the resolver found for `plan.name`: the canonical name (the end of the CNAME
- *  chain, or the name itself) and the A and AAAA addresses as text, in answer order. */
+/** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
+ *  A and AAAA addresses as text, in answer order. */
 export interface Resolved {
   canonname: string;
   v4: string[];
   v6: string[];
 }
 
-/** The board's addresses: a non-loopback IPv4 address; a routable IPv6 address. */
+/** Resolves a name, asking for A records when `v4`, AAAA when `v6`. */
+export type Find = (name: string, v4: boolean, v6: boolean) => Promise<Resolved>;
+
+/** The board's addresses: a non-loopback IPv4 address (v4_); a routable IPv6 address (v6_). */
 export interface AddrEnv {
-  hasV4: boolean;
-  hasV6: boolean;
+  v4_: boolean;
+  v6_: boolean;
 }
 
 /** [ip, port] for AF_INET, [ip, port, flowinfo, scope_id] for AF_INET6. */
@@ -62,168 +50,109 @@ export type SockAddr = [string, number] | [string, number, number, number];
 /** [family, type, proto, canonname, sockaddr]: `[0][4]` is Python's `[0][-1]`. */
 export type AddrInfo = [number, number, number, string, SockAddr];
 
-export interface AddrInfoPlan {
-  /** The name to resolve; null when none is needed (empty host or a numeric address). */
-  name: string | null;
-  /** Which records to ask for (A, AAAA) when `name` is set. */
-  v4: boolean;
-  v6: boolean;
-  /** The family after AI_ADDRCONFIG narrowed AF_UNSPEC. */
-  family: number;
-  /** [family, ip text] of the empty or numeric host (empty when `name` is set). */
-  addrs: [number, string][];
-  /** [type, proto, port] of each entry per address. */
-  kinds: number[][];
-}
-
 /** A numeric host as getaddrinfo reads it: IPv4 in inet_aton's syntax without trailing
  *  text ("127.1"), else any IPv6 text. [family, canonical text], or null for a name. */
 export function parseNumericHost(host: string): [number, string] | null {
-  const b4 = parseIpv4Lenient(host, true);
-  if (b4) return [AF_INET, ipv4ToText(b4)];
-  const b6 = host.indexOf(":") >= 0 ? textToIpv6(host) : null; // no colon, no IPv6 (the usual name)
-  return b6 ? [AF_INET6, ipv6Text(b6)] : null;
-}
-
-// glibc's socket types without SCTP/DCCP/UDP-Lite: [type, proto, transport for the service
-// table]; SOCK_RAW takes any protocol and no service.
-const KINDS: [number, number, string][] = [[SOCK_STREAM, IPPROTO_TCP, "tcp"], [SOCK_DGRAM, IPPROTO_UDP, "udp"], [SOCK_RAW, 0, ""]];
-
-/** Every getaddrinfo check that needs no network, in glibc's order; throws the gaierror
- *  glibc would give. Returns what to look up and how to shape the entries. */
-export function checkAddrInfoRequest(req: AddrInfoRequest, env: AddrEnv): AddrInfoPlan {
-  const host = req.host, flags = req.flags, type = req.type, proto = req.proto;
-  const empty = !host || host == "*";
-  let family = req.family, service = req.port === "" ? null : req.port;
-  if (empty && req.port == null) throw gaierror("EAI_NONAME", "no host and no port");
-  if (flags & ~0x7ff || flags & AI_CANONNAME && empty) throw gaierror("EAI_BADFLAGS", "flags " + flags + (empty ? " without a host" : ""));
-  if (family && family != AF_INET && family != AF_INET6) throw gaierror("EAI_FAMILY", "family " + family);
-  if (flags & AI_ADDRCONFIG) {
-    if (!family) {
-      if (env.hasV4 != env.hasV6) family = env.hasV4 ? AF_INET : AF_INET6;
-    } else if (family == AF_INET ? !env.hasV4 : !env.hasV6) {
-      throw gaierror("EAI_NONAME", "AI_ADDRCONFIG and no address of family " + family + " yet");
-    }
-  }
-  if (typeof service == "string" && /^\d+$/.test(service)) service = +service;
-  if (typeof service == "string" && flags & AI_NUMERICSERV) throw gaierror("EAI_NONAME", "AI_NUMERICSERV and port " + service);
-  if (typeof service == "number" && !(service >= 0 && service <= 65535 && service % 1 == 0)) throw gaierror("EAI_SERVICE", "port " + service);
-  // the socket types, as glibc's get_servtuples picks them
-  const kinds: number[][] = [];
-  for (let i = 0; i < 3; i++) {
-    const k = KINDS[i];
-    if (type && type != k[0] || proto && k[2] && proto != k[1]) continue;
-    const port = typeof service == "string" ? k[2] ? servicePort(service, k[2]) : -1 : service || 0;
-    if (type || proto) {
-      // one type asked for (or implied by the protocol): its service must exist
-      if (service != null && (port < 0 || !k[2])) throw gaierror("EAI_SERVICE", "port " + service + " for type " + k[0]);
-      kinds.push([k[0], k[2] ? k[1] : proto, port]);
-      break;
-    }
-    if (port >= 0) kinds.push([k[0], k[1], port]);
-  }
-  // a type no row has (with type 0 a protocol always finds SOCK_RAW), or an unknown service
-  if (!kinds.length) throw type ? gaierror("EAI_SOCKTYPE", "type " + type + " proto " + proto) : gaierror("EAI_SERVICE", "port " + service);
-  // the host: none, numeric, or a name to resolve
-  const addrs: [number, string][] = [];
-  let name: string | null = null;
-  if (empty) {
-    const passive = flags & AI_PASSIVE;
-    if (family != AF_INET) addrs.push([AF_INET6, passive ? "::" : "::1"]);
-    if (family != AF_INET6) addrs.push([AF_INET, passive ? "0.0.0.0" : "127.0.0.1"]);
-  } else {
-    const n = parseNumericHost(host);
-    if (n) {
-      if (family && n[0] != family) {
-        if (n[0] == AF_INET && flags & AI_V4MAPPED) n[1] = "::ffff:" + n[1];
-        else if (n[0] == AF_INET6 && !n[1].indexOf("::ffff:") && n[1].indexOf(".") > 0) n[1] = n[1].slice(7);
-        else throw gaierror("EAI_ADDRFAMILY", host + " for family " + family);
-        n[0] = family;
-      }
-      addrs.push(n);
-    } else if (flags & AI_NUMERICHOST) {
-      throw gaierror("EAI_NONAME", "AI_NUMERICHOST and " + host);
-    } else name = host;
-  }
-  return { name, v4: family != AF_INET6 || !!(flags & AI_V4MAPPED), v6: family != AF_INET, family, addrs, kinds };
+  const b4 = parseIpv4Lenient(host, true), b6 = !b4 && host.indexOf(":") >= 0 && textToIpv6(host);
+  return b4 ? [2, ipv4ToText(b4)] : b6 ? [10, ipv6Text(b6)] : null;
 }
 
 /** RFC 6724 sort key of one destination (see the top of this file); smaller sorts first.
  *  IPv4 is looked at as ::ffff:a.b.c.d, so mapped AF_INET6 results rank as IPv4. */
-function sortKey(family: number, ip: string, env: AddrEnv): number[] {
-  let b: Uint8Array = new Uint8Array(16);
-  if (family == AF_INET) {
-    b[10] = b[11] = 255; // ::ffff:a.b.c.d, built without parsing text
-    putIpv4(ip, b, 12);
-  } else b = textToIpv6(ip) || b;
-  let z = 0;
-  for (let i = 0; i < 10; i++) z |= b[i];
-  // ::ffff:0:0/96 (IPv4), ::/96, loopback (127/8 or ::1), first 10 bits
-  const mapped = !z && (b[10] & b[11]) == 255, compat = !(z | b[10] | b[11]), w0 = b[0] << 8 | b[1], t10 = w0 >> 6;
-  const loop = mapped ? b[12] == 127 : compat && !(b[12] | b[13] | b[14]) && b[15] == 1;
-  // [precedence, label] from the RFC 6724 §2.1 policy table
-  const pl = mapped ? [35, 4] : loop ? [50, 0] : compat ? [1, 3] : w0 == 0x2002 ? [30, 2] : w0 == 0x2001 && !(b[2] | b[3]) ? [5, 5]
-    : (b[0] & 254) == 252 ? [3, 13] : t10 == 1019 ? [1, 11] : w0 == 0x3ffe ? [1, 12] : [40, 1];
-  // scope: loopback and link-local (169.254/16, fe80::/10) 2, site-local 5, multicast its own
-  const scope = loop || (mapped ? b[12] == 169 && b[13] == 254 : t10 == 1018) ? 2 : mapped ? 14 : b[0] == 255 ? b[1] & 15 : t10 == 1019 ? 5 : 14;
-  return [
-    loop && mapped || (mapped ? env.hasV4 : env.hasV6) ? 0 : 1, // rule 1
-    mapped && scope == 2 && !loop ? 1 : 0, // rule 2
-    pl[1] == (mapped ? 4 : loop ? 0 : 1) ? 0 : 1, // rule 5
-    -pl[0], // rule 6
-    scope, // rule 8
-  ];
+function rank(a: [number, string], env: AddrEnv): number {
+  const t = (a[0] == 2 ? "::ffff:" : "") + a[1], v4 = /^::ffff:\d+\./.test(t);
+  const loop = /^(::ffff:127\.|::1$)/.test(t), link = /^(::ffff:169\.254\.|fe[89ab])/.test(t);
+  // rules 5 and 6: ::1, other IPv6 (precedence 40), IPv4 (35), then the labels a plain
+  // source does not match: 6to4 (30), Teredo (5), ULA (3), site-local, 6bone, IPv4-compatible (1)
+  const label = v4 ? 2 : loop ? 0 : /^2002:/.test(t) ? 3 : /^2001:0*:/.test(t) ? 4 : /^f[cd]/.test(t) ? 5
+    : /^(fe[c-f]|3ffe:|::[\w.]*:*\w*$)/.test(t) ? 6 : 1;
+  // scope: loopback and link-local 2, site-local 5, multicast its own, else global 14
+  const scope = loop || link ? 2 : /^fe[c-f]/.test(t) ? 5 : /^ff/.test(t) ? parseInt(t[3], 16) : 14;
+  return (((loop && v4 || (v4 ? env.v4_ : env.v6_) ? 0 : 2) + (v4 && link ? 1 : 0)) * 8 + label) * 16 + scope;
 }
 
 /**
- * The getaddrinfo result: one entry per address and socket type, addresses in RFC 6724
- * order, canonname in the first entry only (with AI_CANONNAME). `resolved` is what the
- * resolver found for `checkAddrInfoRequest(req, env).name` (ignored when that is null).
- * Throws EAI_NONAME when no address of the wanted family is left.
+ * CPython's getaddrinfo: a Promise of [family, type, proto, canonname, sockaddr] entries, one
+ * per address and socket type, addresses in RFC 6724 order, canonname in the first entry
+ * only (with AI_CANONNAME). `find` resolves a name (asked for only when the host is one);
+ * `env` says which families the board has. Rejects with the gaierror glibc would give.
  */
-export function buildAddrInfo(req: AddrInfoRequest, resolved: Resolved, env: AddrEnv, checked?: AddrInfoPlan): AddrInfo[] {
-  // `checked`: the plan the caller already made for this req and env (spares a second check)
-  const plan = checked || checkAddrInfoRequest(req, env), flags = req.flags, family = plan.family;
-  let addrs = plan.addrs, canon = req.host || "";
-  if (plan.name != null) {
-    canon = resolved.canonname || plan.name;
-    const v6 = family != AF_INET ? resolved.v6 : [];
-    // AF_INET6 takes IPv4 only as mapped addresses: with AI_V4MAPPED when there is no
-    // IPv6 address, or always with AI_ALL as well
-    const v4 = family != AF_INET6 || flags & AI_V4MAPPED && (flags & AI_ALL || !v6.length) ? resolved.v4 : [];
-    addrs = [];
-    v4.forEach((a) => addrs.push(family == AF_INET6 ? [AF_INET6, "::ffff:" + a] : [AF_INET, a]));
-    v6.forEach((a) => addrs.push([AF_INET6, a]));
-    if (!addrs.length) {
-      throw gaierror("EAI_NONAME", plan.name + " has no address of family " + family);
+export function addrinfo(host: string | null, port: number | string | null, family: number | undefined,
+  type: number | undefined, proto: number | undefined, flags: number | undefined, env: AddrEnv, find: Find): Promise<AddrInfo[]> {
+  return Promise.resolve().then(() => {
+    const fam = family! | 0, ty = type! | 0, pr = proto! | 0, fl = flags! | 0, empty = !host || host == "*";
+    let f = fam, s = port === "" ? null : port, name: string | null = null, canon = host || "";
+    const fail = (code: string, what: string): never => { throw gaierror(code, what); };
+    if (empty && port == null) fail("EAI_NONAME", "no host and no port");
+    if (fl & ~0x7ff || fl & 2 && empty) fail("EAI_BADFLAGS", "bad flags " + fl + (empty ? " without a host" : ""));
+    if (f && f != 2 && f != 10) fail("EAI_FAMILY", "bad family " + f);
+    if (fl & 32) { // AI_ADDRCONFIG: only the families the board has an address of
+      if (!f) {
+        if (env.v4_ != env.v6_) f = env.v4_ ? 2 : 10;
+      } else if (f == 2 ? !env.v4_ : !env.v6_) fail("EAI_NONAME", "AI_ADDRCONFIG and no address of family " + f);
     }
-  }
-  // one address needs no ordering (the common case, and the cost of a cached look-up)
-  const keys = addrs.length > 1 ? addrs.map((a, i) => sortKey(a[0], a[1], env).concat(i)) : [[0]];
-  const order = keys.map((k, i) => i).sort((x, y) => {
-    const a = keys[x], b = keys[y];
-    let i = 0;
-    while (a[i] == b[i]) i++;
-    return a[i] - b[i];
+    if (/^\d+$/.test(s as string)) s = +s!;
+    if (typeof s == "string" && fl & 1024) fail("EAI_NONAME", "AI_NUMERICSERV and service " + s);
+    if (typeof s == "number" && !(s >= 0 && s <= 65535 && s % 1 == 0)) fail("EAI_SERVICE", "bad port " + s);
+    // the socket types as glibc's get_servtuples picks them: [type, proto, port]
+    const kinds: number[][] = [];
+    for (let t = 1; t < 4; t++) {
+      const p = [0, 6, 17, 0][t], tr = ["", "tcp", "udp", ""][t];
+      if (ty && ty != t || pr && tr && pr != p) continue;
+      const n = typeof s == "string" ? tr ? servicePort(s, tr) : -1 : s || 0;
+      if (ty || pr) { // one type asked for (or implied by the protocol): its service must exist
+        if (s != null && (n < 0 || !tr)) fail("EAI_SERVICE", "no port " + s + " for type " + t);
+        kinds.push([t, tr ? p : pr, n]);
+        break;
+      }
+      if (n >= 0) kinds.push([t, p, n]);
+    }
+    // a type no row has (with type 0 a protocol always finds SOCK_RAW), or an unknown service
+    if (!kinds.length) ty ? fail("EAI_SOCKTYPE", "bad type " + ty + " for proto " + pr) : fail("EAI_SERVICE", "no service " + s);
+    let addrs: [number, string][] = [];
+    if (empty) {
+      if (f != 2) addrs.push([10, fl & 1 ? "::" : "::1"]);
+      if (f != 10) addrs.push([2, fl & 1 ? "0.0.0.0" : "127.0.0.1"]);
+    } else {
+      const a = parseNumericHost(host!);
+      if (a) {
+        if (f && a[0] != f) {
+          if (a[0] == 2 && fl & 8) a[1] = "::ffff:" + a[1];
+          else if (/^::ffff:\d+\./.test(a[1])) a[1] = a[1].slice(7);
+          else fail("EAI_ADDRFAMILY", host + " is not of family " + f);
+          a[0] = f;
+        }
+        addrs.push(a);
+      } else if (fl & 4) fail("EAI_NONAME", "AI_NUMERICHOST and name " + host);
+      else name = host;
+    }
+    const build = (r?: Resolved): AddrInfo[] => {
+      if (r) {
+        canon = r.canonname || name!;
+        // AF_INET6 takes IPv4 only as mapped addresses: with AI_V4MAPPED when there is no
+        // IPv6 address, or always with AI_ALL as well
+        const v6 = f != 2 ? r.v6 : [], v4 = f != 10 || fl & 8 && (fl & 16 || !v6.length) ? r.v4 : [];
+        v4.forEach((a) => addrs.push(f == 10 ? [10, "::ffff:" + a] : [2, a]));
+        v6.forEach((a) => addrs.push([10, a]));
+        if (!addrs.length) fail("EAI_NONAME", name + " has no address of family " + f);
+      }
+      const out: AddrInfo[] = [];
+      addrs.map((a, i) => [rank(a, env), i]).sort((x, y) => x[0] - y[0] || x[1] - y[1]).forEach((k) => {
+        const a = addrs[k[1]];
+        kinds.forEach((t) => out.push([a[0], t[0], t[1], "", a[0] == 2 ? [a[1], t[2]] : [a[1], t[2], 0, 0]]));
+      });
+      if (fl & 2) out[0][3] = canon;
+      return out;
+    };
+    return name ? find(name, f != 10 || !!(fl & 8), f != 2).then(build) : build();
   });
-  const out: AddrInfo[] = [];
-  order.forEach((i) => {
-    const a = addrs[i];
-    plan.kinds.forEach((k) => out.push([a[0], k[0], k[1], "", a[0] == AF_INET ? [a[1], k[2]] : [a[1], k[2], 0, 0]]));
-  });
-  if (flags & AI_CANONNAME) out[0][3] = canon;
-  return out;
 }
 
 /** gethostbyname_ex's triple: [canonical name, aliases (the other names on the CNAME
  *  chain, without the canonical one or repeats), addresses]; no address: EAI_NONAME. */
 export function hostbynameEx(canonname: string, aliases: string[], addrs: string[]): [string, string[], string[]] {
   if (!addrs.length) throw gaierror("EAI_NONAME", canonname + " has no IPv4 address");
-  const other: string[] = [];
-  aliases.forEach((a) => {
-    if (a.toLowerCase() != canonname.toLowerCase() && other.indexOf(a) < 0) other.push(a);
-  });
-  return [canonname, other, addrs];
+  return [canonname, aliases.filter((a, i) => a.toLowerCase() != canonname.toLowerCase() && aliases.indexOf(a) == i), addrs];
 }
 
 /** The name getfqdn(name) looks up: `name` trimmed, or the board's host name when that is
@@ -234,10 +163,6 @@ export function fqdnQuery(name: string | undefined, hostname: string): string {
 }
 
 /** getfqdn's pick from gethostbyaddr's [hostname, aliases, addresses]: the first name with
- *  a dot among hostname and aliases, else the hostname. (When gethostbyaddr fails,
- *  getfqdn returns fqdnQuery's name.) */
-export function pickFqdn(hostbyaddr: [string, string[], string[]]): string {
-  const names = [hostbyaddr[0]].concat(hostbyaddr[1]);
-  for (let i = 0; i < names.length; i++) if (names[i].indexOf(".") >= 0) return names[i];
-  return hostbyaddr[0];
-}
+ *  a dot among hostname and aliases, else the hostname. */
+export const pickFqdn = (r: [string, string[], string[]]): string =>
+  [r[0]].concat(r[1]).filter((n) => n.indexOf(".") >= 0)[0] || r[0];

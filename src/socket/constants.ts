@@ -1,8 +1,9 @@
 // The socket module's constants, with the values CPython has on Linux (so numbers printed
-// on the board read the same as on a desktop). The named exports are the ones camnet's own
-// code uses (esbuild inlines them); `constants` holds every public one, built at load time
-// from a compact list ("<prefix> <name> <value> ..." groups) to keep the bundle small.
-// AF_UNIX, SOCK_SEQPACKET, IPPROTO_SCTP and the like are absent: the board has none of them.
+// on the board read the same as on a desktop). `constants` holds every public one, built at
+// load time from one compact list: a word ending in "_" is a prefix for the names after it,
+// then "<name> <value>" pairs. The named exports are for camnet's own code (esbuild drops
+// the unused ones). AF_UNIX, SOCK_SEQPACKET, IPPROTO_SCTP and the like are absent: the board
+// has none of them. EAI_* are Linux's gai error numbers (gaierror's errno).
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
@@ -26,21 +27,18 @@ export const AI_ALL = 16;
 export const AI_ADDRCONFIG = 32;
 export const AI_NUMERICSERV = 1024;
 
-/** The EAI_* names in Linux order: EAI_<EAI_NAMES[i]> is -1-i (EAI_BADFLAGS -1, EAI_NONAME -2, ...). */
-export const EAI_NAMES = "BADFLAGS NONAME AGAIN FAIL NODATA FAMILY SOCKTYPE SERVICE ADDRFAMILY MEMORY SYSTEM OVERFLOW".split(" ");
-
 /** Every public constant, for `Object.assign(socketModule, constants)`. */
 export const constants: { [name: string]: number } = {};
 
-("AF_ UNSPEC 0 INET 2 INET6 10,SOCK_ STREAM 1 DGRAM 2 RAW 3,IPPROTO_ IP 0 ICMP 1 TCP 6 UDP 17 IPV6 41," +
-  "AI_ PASSIVE 1 CANONNAME 2 NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024," +
-  "SO_ REUSEADDR 2 TYPE 3 ERROR 4 BROADCAST 6 KEEPALIVE 9 REUSEPORT 15," +
-  "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL 33 MULTICAST_LOOP 34 ADD_MEMBERSHIP 35 DROP_MEMBERSHIP 36," +
-  "SHUT_ RD 0 WR 1 RDWR 2, SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 INADDR_ANY 0 INADDR_LOOPBACK 2130706433 " +
-  "INADDR_BROADCAST 4294967295 MSG_PEEK 2 MSG_DONTWAIT 64").split(",").forEach((group) => {
-  const w = group.split(" ");
-  for (let i = 1; i < w.length; i += 2) constants[w[0] + w[i]] = +w[i + 1];
-});
-EAI_NAMES.forEach((name, i) => {
-  constants["EAI_" + name] = -1 - i;
-});
+let prefix = "";
+const words = ("SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 AF_ UNSPEC 0 INET 2 INET6 10 SOCK_ STREAM 1 DGRAM 2 RAW 3 " +
+  "IPPROTO_ IP 0 ICMP 1 TCP 6 UDP 17 IPV6 41 " +
+  "AI_ PASSIVE 1 CANONNAME 2 NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024 " +
+  "EAI_ BADFLAGS -1 NONAME -2 AGAIN -3 FAIL -4 NODATA -5 FAMILY -6 SOCKTYPE -7 SERVICE -8 ADDRFAMILY -9 " +
+  "MEMORY -10 SYSTEM -11 OVERFLOW -12 SO_ REUSEADDR 2 TYPE 3 ERROR 4 BROADCAST 6 KEEPALIVE 9 REUSEPORT 15 " +
+  "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL 33 MULTICAST_LOOP 34 ADD_MEMBERSHIP 35 DROP_MEMBERSHIP 36 " +
+  "SHUT_ RD 0 WR 1 RDWR 2 MSG_ PEEK 2 DONTWAIT 64 INADDR_ ANY 0 LOOPBACK 2130706433 BROADCAST 4294967295").split(" ");
+for (let i = 0; i < words.length; i++) {
+  if (/_$/.test(words[i])) prefix = words[i];
+  else constants[prefix + words[i]] = +words[++i];
+}

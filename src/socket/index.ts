@@ -4,7 +4,7 @@ import { caps } from "../platform/index";
 import { constants } from "./constants";
 import { inet_aton, inet_ntoa, inet_ntop, inet_pton } from "./inet";
 import {
-  getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname, local, resolver,
+  getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname, resolver,
 } from "./names";
 import { getprotobyname, getservbyname, getservbyport } from "./services";
 
@@ -15,6 +15,4 @@ export const socketModule: { [name: string]: unknown } = Object.assign({
   has_ipv6: caps.ipv6,
   /** The stub resolver: `resolver.hosts["nas"] = ["192.168.1.5"]` adds a static entry. */
   resolver,
-  /** Where the mdns module plugs in its `.local` querier. */
-  local,
 }, constants);
