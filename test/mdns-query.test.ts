@@ -87,6 +87,66 @@ describe("mdns querier (RFC 6762 §5)", () => {
     assert.deepEqual(r.value!.map((x) => x.data), ["fe80::1"]);
   });
 
+  it("A and AAAA asked together in one packet; both kinds of answer come back", async () => {
+    const clock = new Clock(), lan = new Lan(clock), io = lan.io(ME);
+    const peer = lan.socket(PEER, 5353, GROUP);
+    peer.onmessage = (data) => {
+      const m = dnsPacket.decode(Buffer.from(data));
+      if (m.type === "query") {
+        peer.send(packet({ type: "response", flags: 0x8400, answers: [
+          { name: "v6.local", type: "A", ttl: 120, flush: true, data: PEER },
+          { name: "v6.local", type: "AAAA", ttl: 120, flush: true, data: "fe80::9" },
+        ] }), 5353, GROUP);
+      }
+    };
+    const t = clock.t;
+    const r = await settle(clock, query(io, "v6.local", [TYPE_A, TYPE_AAAA]));
+    assert.deepEqual(r.value!.map((x) => x.data).sort(), [PEER, "fe80::9"]);
+    const asked = lan.from(ME, t);
+    assert.equal(asked.length, 1);
+    assert.deepEqual(asked[0].m.questions.map((x) => x.type), ["A", "AAAA"]);
+    // both cached: a second look-up sends nothing; AAAA alone too
+    const t2 = clock.t;
+    assert.deepEqual((await settle(clock, query(io, "v6.local", TYPE_AAAA))).value!.map((x) => x.data), ["fe80::9"]);
+    assert.equal(lan.from(ME, t2).length, 0);
+  });
+
+  it("§10.2 cache-flush: a record with the bit replaces the cached records of its name and type that came more than 1 s before, 1 s later", async () => {
+    const clock = new Clock(), lan = new Lan(clock), io = lan.io(ME);
+    const peer = lan.socket(PEER, 5353, GROUP);
+    // v.local moves from .7 to .8 (flush); .9 joins without cache-flush (shared); .10 and .11
+    // come together (flush) and must both stay
+    let addrs: [string, boolean][] = [["10.0.0.7", true]];
+    peer.onmessage = (data) => {
+      const m = dnsPacket.decode(Buffer.from(data));
+      if (m.type !== "query") return;
+      const name = m.questions[0].name;
+      peer.send(packet({ type: "response", flags: 0x8400,
+        answers: [{ name, type: "A", ttl: 120, flush: true, data: name == "v.local" ? addrs[0][0] : "10.0.0.20" }],
+        additionals: name == "v.local" ? [] : addrs.map(([data, flush]) => ({ name: "v.local", type: "A" as const, ttl: 120, flush, data })) }), 5353, GROUP);
+    };
+    const v = async () => (await settle(clock, query(io, "v.local", TYPE_A))).value!.map((x) => x.data).sort();
+    assert.deepEqual(await v(), ["10.0.0.7"]);
+    await clock.run(5000);
+    addrs = [["10.0.0.8", true]];
+    await settle(clock, query(io, "w1.local", TYPE_A));
+    const t = clock.t;
+    assert.deepEqual(await v(), ["10.0.0.7", "10.0.0.8"], "the old one lives 1 s more");
+    await clock.run(1001);
+    assert.deepEqual(await v(), ["10.0.0.8"]);
+    await clock.run(5000);
+    addrs = [["10.0.0.9", false]];
+    await settle(clock, query(io, "w2.local", TYPE_A));
+    await clock.run(2000);
+    assert.deepEqual(await v(), ["10.0.0.8", "10.0.0.9"], "no cache-flush: both stay");
+    await clock.run(5000);
+    addrs = [["10.0.0.10", true], ["10.0.0.11", true]];
+    await settle(clock, query(io, "w3.local", TYPE_A));
+    await clock.run(2000);
+    assert.deepEqual(await v(), ["10.0.0.10", "10.0.0.11"], "one packet's records do not flush each other");
+    assert.equal(lan.from(ME, t).filter((p) => p.m.questions.some((x) => x.name == "v.local")).length, 0, "all from the cache");
+  });
+
   it("§4 reverseLookup(): the host name from the reverse PTR", async () => {
     const { clock, io } = await lanWithPrinter();
     const r = await settle(clock, reverseLookup(io, PEER));

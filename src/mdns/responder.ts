@@ -10,7 +10,7 @@ import {
 } from "../dns/message";
 import type { Message, ResourceRecord } from "../dns/message";
 import { Emitter } from "../util/events";
-import { GROUP, PORT, fail, join, leave, lower, mentions } from "./wire";
+import { GROUP, PORT, add1, fail, has, join, leave, lower, matcher, mentions } from "./wire";
 import type { Channel, MdnsIO } from "./wire";
 import { reverseName } from "../dns/ip";
 
@@ -20,7 +20,6 @@ export interface ResponderOptions {
   /** Called on a host name conflict with the lost name; returns the next one to try, or
    *  undefined for the default "name-2", "name-3", ... */
   onConflict?: (name: string) => string | undefined;
-  log?: (line: string) => void;
   /** false where the firmware already answers for the host name (caps.nativeMdns): no A,
    *  reverse PTR or host NSEC from us, only the services' PTR/SRV/TXT/NSEC. Default true. */
   hostRecords?: boolean;
@@ -33,19 +32,20 @@ export interface Service {
   /** "_http._tcp" */
   type: string;
   port: number;
-  txt: Uint8Array[];
+  /** "key=value" byte strings */
+  txt: string[];
   /** The instance label was chosen (it does not follow the host name). */
-  fixed: boolean;
+  fixed_: boolean;
 }
 
 /** One record we own, with its state. */
 interface Rec {
-  name: string;
+  name_: string;
   /** lowercase name */
   n: string;
   t: number;
   d: any;
-  ttl: number;
+  ttl_: number;
   /** unique (cache-flush) or shared */
   u: boolean;
   /** live (claimed) or not yet (probing) */
@@ -55,7 +55,7 @@ interface Rec {
   us: number;
   /** identity: lowercase name, type and rdata bytes */
   k: string;
-  svc?: Service;
+  svc_?: Service;
 }
 
 /** Rdata as a byte string, names uncompressed (a record under the root name compresses
@@ -63,7 +63,7 @@ interface Rec {
 const rdata = (type: number, data: any): string =>
   String.fromCharCode.apply(null, encodeMessage({ answers: [{ name: "", type: type, ttl: 0, data: data }] })
     .subarray(23) as any);
-const keyOf = (r: ResourceRecord): string => lower(r.name) + "/" + r.type + "/" + rdata(r.type, r.data);
+const keyOf = (name: string, t: number, d: any): string => lower(name) + "/" + t + "/" + rdata(t, d);
 
 /** "cam" -> "cam-2", "cam-2" -> "cam-3" (§9). */
 export function nextName(name: string): string {
@@ -74,16 +74,10 @@ export function nextName(name: string): string {
 // "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4)
 export { reverseName };
 
-const nsec = (r: Rec): boolean => r.t == TYPE_NSEC;
 const plain = (r: Rec): boolean => r.t != TYPE_NSEC;
-const has = <T>(a: T[], x: T): boolean => a.indexOf(x) >= 0;
-const add1 = <T>(a: T[], x: T): void => {
-  if (!has(a, x)) a.push(x);
-};
 
 /** Events: "claimed"(hostname) when probing won the host name; "conflict"(old, new) when a
- *  name was lost (host: bare names; service instances: full names); "renamed"(hostname)
- *  whenever the host name changes (rename() or a conflict). */
+ *  name was lost (host: bare names; service instances: full names). */
 export class Responder extends Emitter {
   hostname: string;
   services: Service[];
@@ -105,53 +99,51 @@ export class Responder extends Emitter {
 
   constructor(io: MdnsIO, opts: ResponderOptions) {
     super();
-    const self = this, services: Service[] = this.services = [];
+    const self = this, services: Service[] = this.services = [],
+      // times of the last 15 conflicts (§8.1 rate limit)
+      hits: number[] = [];
     this.hostname = opts.hostname;
     let recs: Rec[] = [], names: string[] = [], uniq: string[] = [], addr = "", ch: Channel | null = null,
-      running = false, probes = 0, pt: unknown, at: unknown, dt: unknown, ready: (() => void) | null = null,
+      // fast-path patterns: all our names, our unique names
+      reAll: RegExp | null = null, reUniq: RegExp | null = null,
+      probes = 0, pt: unknown, at: unknown, dt: unknown, ready: (() => void) | null = null,
       // records waiting out the shared-answer delay (§6), for the second announcement
       pend: Rec[] = [], ann: Rec[] = [];
-    // times of the last 15 conflicts (§8.1 rate limit)
-    const hits: number[] = [];
-    const log = (s: string): void => {
-      if (opts.log) opts.log("mdns: " + s);
-    };
     const clear = (t: unknown): void => {
       if (t !== undefined) io.clearTimeout(t);
     };
-    const host = (): string => self.hostname + ".local";
+    const host = (): string => lower(self.hostname + ".local");
     const done = (): void => {
       if (ready) ready();
       ready = null;
     };
     const rr = (r: Rec, ttl: number, legacy?: boolean): ResourceRecord =>
-      ({ name: r.name, type: r.t, ttl: ttl, data: r.d, flush: r.u && !legacy });
+      ({ name: r.name_, type: r.t, ttl: ttl, data: r.d, flush: r.u && !legacy });
     const send = (m: Partial<Message>, a?: string, port?: number): void => {
       try {
-        if (ch) ch.sock.send(encodeMessage(m), port || PORT, a || GROUP);
-      } catch (e: any) {
-        log("send: " + e.message);
+        ch!.sock_.send(encodeMessage(m), port || PORT, a || GROUP);
+      } catch (e) {
+        // the link went away: nothing to tell anyone
       }
     };
-    // RFC 6763 §12: after a service PTR its SRV and TXT; after that PTR or an SRV the
-    // host's address and NSEC (no AAAA); after an A its NSEC. No duplicates.
-    const extras = (list: Rec[]): Rec[] => {
-      const out: Rec[] = [], h = lower(host());
-      list.forEach((a) => recs.forEach((r) => {
-        const p = a.t == TYPE_PTR && a.svc;
-        if (r.l && !has(list, r) && (p && r.svc == a.svc && r.t != TYPE_PTR
-          || (p || a.t == TYPE_SRV) && r.n == h || a.t == TYPE_A && r.n == a.n && r.t == TYPE_NSEC)) add1(out, r);
-      }));
-      return out;
-    };
-    /** Sends answers, with negative answers (NSEC, §6.1) and the additional records in
-     *  Additional; legacy: TTL <= 10, no cache-flush, no additional records (§6.7). */
+    /** Sends answers, with negative answers (NSEC, §6.1) and the RFC 6763 §12 additional
+     *  records in Additional: after a service PTR its SRV and TXT; after that PTR or an
+     *  SRV the host's address and NSEC; after an A its NSEC; no duplicates. Legacy: TTL
+     *  <= 10, no cache-flush, no additional records (§6.7). */
     const reply = (list: Rec[], x: Partial<Message>, a?: string, port?: number, legacy?: boolean): void => {
-      const f = (r: Rec): ResourceRecord => rr(r, legacy ? Math.min(r.ttl, 10) : r.ttl, legacy);
+      const f = (r: Rec): ResourceRecord => rr(r, legacy ? Math.min(r.ttl_, 10) : r.ttl_, legacy),
+        add = list.filter((r) => !plain(r)), h = host();
       if (!list.length) return;
+      if (!legacy) {
+        list.forEach((a) => recs.forEach((r) => {
+          const p = a.t == TYPE_PTR && a.svc_;
+          if (r.l && !has(list, r) && (p && r.svc_ == a.svc_ && r.t != TYPE_PTR
+            || (p || a.t == TYPE_SRV) && r.n == h || a.t == TYPE_A && r.n == a.n && !plain(r))) add1(add, r);
+        }));
+      }
       x.flags = FLAG_QR | FLAG_AA;
       x.answers = list.filter(plain).map(f);
-      x.additionals = list.filter(nsec).concat(legacy ? [] : extras(list)).map(f);
+      x.additionals = add.map(f);
       send(x, a, port);
     };
     /** Multicasts `list` and marks it sent. */
@@ -164,10 +156,27 @@ export class Responder extends Emitter {
       const g = list.filter((r) => r.l && plain(r));
       if (g.length) send({ flags: FLAG_QR | FLAG_AA, answers: g.map((r) => rr(r, 0)) });
     };
-    /** Unsolicited responses, twice, 1 s apart, cache-flush on unique records (§8.3). */
-    const announce = (list: Rec[], now: number): void => {
-      multicast(list, now);
-      list.forEach((r) => add1(ann, r));
+    /** Three probes 250 ms apart: ANY questions with QU for each name, the proposed
+     *  records in Authority without cache-flush (§8.1); 250 ms after the third the names
+     *  are ours, announced twice, 1 s apart, cache-flush on unique records (§8.3). */
+    const probe = (): void => {
+      const p = recs.filter((r) => !r.l && r.u && plain(r)), now = io.now(), q: string[] = [];
+      pt = undefined;
+      if (probes++ < 3 && p.length) {
+        p.forEach((r) => add1(q, r.name_));
+        send({
+          questions: q.map((n) => ({ name: n, type: TYPE_ANY, qu: true })),
+          authorities: p.map((r) => rr(r, r.ttl_, true)),
+        });
+        pt = io.setTimeout(probe, 250);
+        return;
+      }
+      const fresh = recs.filter((r) => !r.l);
+      fresh.forEach((r) => {
+        r.l = true;
+        if (plain(r)) add1(ann, r);
+      });
+      multicast(fresh.filter(plain), now);
       clear(at);
       at = io.setTimeout(() => {
         const a = ann.filter((r) => r.l && has(recs, r));
@@ -175,29 +184,7 @@ export class Responder extends Emitter {
         at = undefined;
         multicast(a, io.now());
       }, 1000);
-    };
-    /** Three probes 250 ms apart: ANY questions with QU for each name, the proposed
-     *  records in Authority without cache-flush (§8.1); 250 ms after the third the names
-     *  are ours, and announced. */
-    const probe = (): void => {
-      const p = recs.filter((r) => !r.l && r.u && plain(r)), now = io.now(), q: string[] = [];
-      if (probes++ < 3 && p.length) {
-        p.forEach((r) => add1(q, r.name));
-        send({
-          questions: q.map((n) => ({ name: n, type: TYPE_ANY, qu: true })),
-          authorities: p.map((r) => ({ name: r.name, type: r.t, ttl: r.ttl, data: r.d })),
-        });
-        pt = io.setTimeout(probe, 250);
-        return;
-      }
-      pt = undefined;
-      const fresh = recs.filter((r) => !r.l);
-      fresh.forEach((r) => (r.l = true));
-      announce(fresh.filter(plain), now);
-      if (fresh.some((r) => r.n == lower(host()))) {
-        log("claimed " + host());
-        self.emit("claimed", self.hostname);
-      }
+      if (fresh.some((r) => r.n == host())) self.emit("claimed", self.hostname);
       done();
     };
     /** (Re)starts probing after `delay` ms (default: random 0-250 ms, §8.1; 5 s once 15
@@ -212,20 +199,21 @@ export class Responder extends Emitter {
      *  records (and their state) that did not change; goodbyes for live ones that went
      *  away; probes the new ones (all of them when `reprobe`). */
     const rebuild = (reprobe?: boolean): void => {
-      if (!running) return;
-      const old = recs, h = host(), list: Rec[] = [];
+      if (!ch) return;
+      const old = recs, h = self.hostname + ".local", list: Rec[] = [];
       const add = (name: string, t: number, d: any, ttl: number, u: boolean, svc?: Service): void => {
-        const k = keyOf({ name: name, type: t, ttl: 0, data: d });
-        if (list.some((r) => r.k == k)) return;
-        list.push(old.filter((r) => r.k == k)[0]
-          || { name: name, n: lower(name), t: t, d: d, ttl: ttl, u: u, k: k, svc: svc, l: false, s: -1e9, us: -1e9 });
+        const k = keyOf(name, t, d);
+        if (!list.some((r) => r.k == k)) {
+          list.push(old.filter((r) => r.k == k)[0]
+            || { name_: name, n: lower(name), t: t, d: d, ttl_: ttl, u: u, k: k, svc_: svc, l: false, s: -1e9, us: -1e9 });
+        }
       };
       if (opts.hostRecords !== false && addr && addr != "0.0.0.0") {
         add(h, TYPE_A, addr, 120, true);
         add(reverseName(addr), TYPE_PTR, h, 120, true);
       }
       services.forEach((s) => {
-        if (!s.fixed) s.name = self.hostname;
+        if (!s.fixed_) s.name = self.hostname;
         const type = s.type + ".local", inst = s.name.split(".").join("\\.") + "." + type;
         add(type, TYPE_PTR, inst, 4500, false, s);
         add("_services._dns-sd._udp.local", TYPE_PTR, type, 4500, false);
@@ -239,9 +227,11 @@ export class Responder extends Emitter {
         add1(names, r.n);
         if (r.u && !has(uniq, r.n)) {
           uniq.push(r.n);
-          add(r.name, TYPE_NSEC, { next: r.name, types: list.filter((x) => x.n == r.n && x.u).map((x) => x.t) }, r.ttl, true);
+          add(r.name_, TYPE_NSEC, { next: r.name_, types: list.filter((x) => x.n == r.n && x.u).map((x) => x.t) }, r.ttl_, true);
         }
       });
+      reAll = matcher(names);
+      reUniq = matcher(uniq);
       bye(old.filter((r) => !has(list, r)));
       if (reprobe) list.forEach((r) => (r.l = false));
       recs = list;
@@ -251,24 +241,20 @@ export class Responder extends Emitter {
 
     /** A name we probe for belongs to someone else: take the next one. */
     const conflict = (n: string): void => {
-      const h = self.hostname;
+      const h = self.hostname, s = services.filter((s) => recs.some((r) => r.svc_ == s && r.n == n && r.t == TYPE_SRV))[0];
       hits.push(io.now());
       if (hits.length > 15) hits.splice(0, 1);
-      if (n == lower(host())) {
-        const next = (opts.onConflict && opts.onConflict(h)) || nextName(h);
-        log(h + ".local taken, trying " + next);
-        self.hostname = next;
-        self.emit("conflict", h, next);
-        self.emit("renamed", next);
-      } else {
-        const s = services.filter((s) => recs.some((r) => r.svc == s && r.n == n && r.t == TYPE_SRV))[0];
-        // our reverse name: another host has our address; nothing to rename
-        if (!s) return log("address conflict? " + n);
+      if (n == host()) {
+        self.hostname = (opts.onConflict && opts.onConflict(h)) || nextName(h);
+        self.emit("conflict", h, self.hostname);
+      } else if (s) {
         const old = s.name + "." + s.type + ".local";
         s.name = nextName(s.name);
-        s.fixed = true;
-        log(old + " taken");
+        s.fixed_ = true;
         self.emit("conflict", old, s.name + "." + s.type + ".local");
+      } else {
+        // our reverse name: another host has our address; nothing to rename
+        return;
       }
       rebuild();
     };
@@ -276,19 +262,20 @@ export class Responder extends Emitter {
     /** Another responder's records: conflicts (§8.1, §9) and duplicate answers (§7.4). */
     const response = (m: Message): void => {
       const all = m.answers.concat(m.authorities, m.additionals);
-      for (let i = 0; i < all.length; i++) {
-        const x = all[i], n = lower(x.name);
+      for (let i = 0, x: ResourceRecord, n: string, mine: Rec[], u: Rec[], k: string; i < all.length; i++) {
+        x = all[i];
+        n = lower(x.name);
         if (!has(names, n) || (x.rclass || 1) != CLASS_IN) continue;
-        const k = keyOf(x), mine = recs.filter((r) => r.n == n), u = mine.filter((r) => r.u && plain(r));
-        const same = mine.filter((r) => r.k == k)[0];
+        k = keyOf(n, x.type, x.data);
+        mine = recs.filter((r) => r.n == n);
+        u = mine.filter((r) => r.u && plain(r));
         // §7.4: someone multicast our pending answer with a TTL not less than ours
-        if (same) pend = pend.filter((r) => r != same || x.ttl < r.ttl);
+        if (mine.some((r) => r.k == k)) pend = pend.filter((r) => r.k != k || x.ttl < r.ttl_);
         else if (u.length && x.ttl) {
           // §8.1: while probing, any record with the name; §9: once live, the same type
           // with other rdata: probe again at once, rename only if that probe fails
           if (u.some((r) => !r.l)) return conflict(n);
           if (u.some((r) => r.t == x.type)) {
-            log("conflicting " + x.name + ", probing again");
             mine.forEach((r) => (r.l = false));
             return claim();
           }
@@ -296,51 +283,48 @@ export class Responder extends Emitter {
       }
     };
 
-    /** §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
-     *  rdata, compared pairwise: the later one wins, the longer one on a tie; identical
-     *  sets are our own probe. The loser waits 1 s and probes again. */
-    const tieBreak = (m: Message): void => {
-      const rank = (c: number, t: number, d: any): string => String.fromCharCode(c >> 8, c & 255, t >> 8, t & 255) + rdata(t, d);
-      uniq.forEach((n) => {
-        const ours = recs.filter((r) => r.n == n && r.u && !r.l && plain(r)).map((r) => rank(1, r.t, r.d)).sort();
-        const theirs = m.authorities.filter((x) => lower(x.name) == n).map((x) => rank(x.rclass || 1, x.type, x.data)).sort();
-        let i = 0;
-        while (i < ours.length && ours[i] == theirs[i]) i++;
-        if (ours.length && i < theirs.length && (i == ours.length || theirs[i] > ours[i])) {
-          log("lost simultaneous probe for " + n);
-          claim(1000);
-        }
-      });
-    };
-
     /** Answers a query (§6). */
     const query = (m: Message, a: string, port: number): void => {
       const now = io.now(), probing = m.authorities.length > 0, known: string[] = [], ans: Rec[] = [], qu: Rec[] = [];
-      if (probing) tieBreak(m);
+      // §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
+      // rdata, compared pairwise: the later one wins, the longer one on a tie; identical
+      // sets are our own probe. The loser waits 1 s and probes again.
+      if (probing) {
+        const rank = (c: number, t: number, d: any): string => String.fromCharCode(c >> 8, c & 255, t >> 8, t & 255) + rdata(t, d);
+        uniq.forEach((n) => {
+          const ours = recs.filter((r) => r.n == n && r.u && !r.l && plain(r)).map((r) => rank(1, r.t, r.d)).sort();
+          const theirs = m.authorities.filter((x) => lower(x.name) == n).map((x) => rank(x.rclass || 1, x.type, x.data)).sort();
+          let i = 0;
+          while (i < ours.length && ours[i] == theirs[i]) i++;
+          if (ours.length && i < theirs.length && (i == ours.length || theirs[i] > ours[i])) claim(1000);
+        });
+      }
       // known answers (§7.1): theirs with at least half our TTL suppress ours; they also
       // take back an answer still waiting out its delay (§7.2)
       m.answers.forEach((x) => {
-        if (!has(names, lower(x.name))) return;
-        const k = keyOf(x);
-        recs.forEach((r) => r.k == k && x.ttl * 2 >= r.ttl && known.push(k));
+        const k = has(names, lower(x.name)) && keyOf(x.name, x.type, x.data);
+        recs.forEach((r) => r.k === k && x.ttl * 2 >= r.ttl_ && known.push(k));
       });
       pend = pend.filter((r) => !has(known, r.k));
       m.questions.forEach((q) => {
         const n = lower(q.name), t = q.type, c = q.qclass || 1, neg: Rec[] = [];
-        if (c != CLASS_IN && c != TYPE_ANY) return;
         let hit = false;
-        recs.forEach((r) => {
-          if (!r.l || r.n != n) return;
-          // §6.1: NSEC answers a type this name lacks (added below when nothing matched)
-          if (r.t == TYPE_NSEC) return t != TYPE_ANY && neg.push(r);
-          if (r.t != t && t != TYPE_ANY) return;
-          hit = true;
-          if (!has(known, r.k)) add1(ans, r);
-          if (q.qu) add1(qu, r);
-        });
+        if (c == CLASS_IN || c == TYPE_ANY) {
+          recs.forEach((r) => {
+            if (r.l && r.n == n) {
+              // §6.1: NSEC answers a type this name lacks (added below when nothing matched)
+              if (!plain(r)) {
+                if (t != TYPE_ANY) neg.push(r);
+              } else if (r.t == t || t == TYPE_ANY) {
+                hit = true;
+                if (!has(known, r.k)) add1(ans, r);
+                if (q.qu) add1(qu, r);
+              }
+            }
+          });
+        }
         if (!hit) neg.forEach((r) => add1(ans, r));
       });
-      if (!ans.length) return;
       // at most one unicast answer per record per second, to anyone (bounded flood cost)
       const uni = (r: Rec): boolean => now - r.us >= 1000 && (r.us = now, true);
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
@@ -348,7 +332,7 @@ export class Responder extends Emitter {
       if (port != PORT) return reply(ans.filter(uni), { id: m.id, questions: m.questions }, a, port, true);
       // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
       // (then multicast, so other caches refresh too); probes are defended by multicast
-      const u = ans.filter((r) => !probing && has(qu, r) && now - r.s < r.ttl * 250);
+      const u = ans.filter((r) => !probing && has(qu, r) && now - r.s < r.ttl_ * 250);
       reply(u.filter(uni), {}, a, port);
       // §6: multicast a record at most once a second (250 ms when defending a probe)
       const mc = ans.filter((r) => !has(u, r) && now - r.s >= (probing ? 250 : 1000) && !has(pend, r));
@@ -370,30 +354,25 @@ export class Responder extends Emitter {
     const recv = (b: Uint8Array, a: string, port: number): void => {
       // the fast path: a response can only conflict with unique names (or repeat a
       // pending answer); a query must name one of ours
-      if (!mentions(b, b[2] & 128 && !pend.length ? uniq : names)) return;
-      let m: Message;
-      try {
-        m = parseMessage(b);
-      } catch (e) {
-        return;
+      if (mentions(b, b[2] & 128 && !pend.length ? reUniq : reAll)) {
+        try {
+          const m = parseMessage(b);
+          if (m.flags & FLAG_QR) response(m);
+          else query(m, a, port);
+        } catch (e) {
+          // malformed: dropped
+        }
       }
-      if (m.flags & FLAG_QR) response(m);
-      else query(m, a, port);
     };
 
-    this.start = () => {
-      if (running) return Promise.resolve();
-      running = true;
-      return join(io, recv).then((c) => {
-        ch = c;
-        c.own = (n, t) => recs.filter((r) => r.l && r.n == n && (r.t == t || t == TYPE_ANY && plain(r)))
-          .map((r) => rr(r, r.ttl));
-        return new Promise<void>((resolve) => {
-          ready = resolve;
-          self.addressChanged();
-        });
+    this.start = () => ch ? Promise.resolve() : join(io, recv).then((c) => {
+      ch = c;
+      c.own_ = (n, t) => recs.filter((r) => r.l && r.n == n && (r.t == t || t == TYPE_ANY && plain(r))).map((r) => rr(r, r.ttl_));
+      return new Promise<void>((resolve) => {
+        ready = resolve;
+        self.addressChanged();
       });
-    };
+    });
     this.stop = () => {
       if (ch) {
         bye(recs);
@@ -401,41 +380,30 @@ export class Responder extends Emitter {
         pt = at = dt = undefined;
         pend = [];
         ann = [];
-        ch.own = null;
+        ch.own_ = null;
         leave(io, ch, recv);
       }
-      ch = null;
-      running = false;
+      ch = reAll = reUniq = null;
       recs = names = uniq = [];
       done();
       return Promise.resolve();
     };
     this.rename = (name) => {
-      if (name === self.hostname) return;
-      self.hostname = name;
-      self.emit("renamed", name);
-      rebuild();
+      if (name !== self.hostname) {
+        self.hostname = name;
+        rebuild();
+      }
     };
     this.addressChanged = () => {
       addr = io.address();
       rebuild(true);
     };
     this.advertise = (type, port, txt, name) => {
-      if (!/^_[\w-]+\._(tcp|udp)$/.test(type)) {
-        throw fail("EINVAL", "service type " + type + " is not like _http._tcp");
-      }
-      let t: string[] = [];
-      if (Array.isArray(txt)) t = txt;
-      else if (txt) for (const k in txt) t.push(k + "=" + txt[k]);
-      const s: Service = {
-        name: name || self.hostname, type: type, port: port, fixed: !!name,
-        // byte strings (8-bit); empty TXT is one empty string (RFC 6763 §6.1)
-        txt: (t.length ? t : [""]).map((x) => {
-          const b = new Uint8Array(x.length);
-          for (let i = 0; i < x.length; i++) b[i] = x.charCodeAt(i);
-          return b;
-        }),
-      };
+      if (!/^_[\w-]+\._(tcp|udp)$/.test(type)) throw fail("EINVAL", "service type " + type + " is not like _http._tcp");
+      const t: string[] = [];
+      if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + txt[k]);
+      // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
+      const s: Service = { name: name || self.hostname, type: type, port: port, fixed_: !!name, txt: t };
       services.push(s);
       rebuild();
       return s;

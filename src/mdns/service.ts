@@ -1,7 +1,7 @@
 // The `mdns` module: the always-on responder, started by the runtime on every link-up with
 // netHostname() (nothing for the app to call), service adverts that survive link
 // changes, and the .local querier behind socket.getaddrinfo and friends.
-import { TYPE_A } from "../dns/message";
+import { TYPE_A, TYPE_AAAA } from "../dns/message";
 import { events as netEvents, hostname as netHostname, STA_IF, WLAN } from "../network/index";
 import { caps, ifconfig, now, openUdp } from "../platform/index";
 import { local } from "../socket/names";
@@ -19,7 +19,7 @@ const io: MdnsIO = {
 /** Events: "claimed" (name), "conflict" (old, new). */
 export const events = new Emitter();
 
-interface Advert { type: string; port: number; txt?: { [k: string]: string }; live?: Service }
+interface Advert { type: string; port: number; txt?: { [k: string]: string }; live_?: Service }
 const adverts: Advert[] = [];
 let responder: Responder | null = null;
 
@@ -35,14 +35,14 @@ function start(): void {
     // A conflict renamed our host: the board takes the new name everywhere.
     if (old === netHostname()) netHostname(n);
   });
-  adverts.forEach((a) => { a.live = r.advertise(a.type, a.port, a.txt); });
+  adverts.forEach((a) => { a.live_ = r.advertise(a.type, a.port, a.txt); });
   r.start().catch(() => {});
 }
 
 function stop(): void {
   if (responder) responder.stop().catch(() => {});
   responder = null;
-  adverts.forEach((a) => { a.live = undefined; });
+  adverts.forEach((a) => { a.live_ = undefined; });
 }
 
 netEvents.on("connected", () => (responder ? responder.addressChanged() : start()));
@@ -55,7 +55,7 @@ if (WLAN(STA_IF).isconnected()) start();
 export function advertise(type: string, port: number, txt?: { [k: string]: string }): Advert {
   const a: Advert = { type, port, txt };
   adverts.push(a);
-  if (responder) a.live = responder.advertise(type, port, txt);
+  if (responder) a.live_ = responder.advertise(type, port, txt);
   else if (WLAN(STA_IF).isconnected()) start();
   return a;
 }
@@ -64,7 +64,7 @@ export function advertise(type: string, port: number, txt?: { [k: string]: strin
 export function withdraw(a: Advert): void {
   const i = adverts.indexOf(a);
   if (i >= 0) adverts.splice(i, 1);
-  if (responder && a.live) responder.withdraw(a.live);
+  if (responder && a.live_) responder.withdraw(a.live_);
 }
 
 export const query = (name: string, type?: number, timeoutMs?: number) => queryWith(io, name, type || TYPE_A, timeoutMs);
@@ -73,8 +73,10 @@ export const reverse = (ip: string) => reverseLookup(io, ip);
 /** The name the responder holds (after any conflict renaming), or null when not running. */
 export const hostname = (): string | null => (responder ? responder.hostname : null);
 
-// .local names in getaddrinfo, gethostbyname and friends come here, never to unicast DNS.
-local.lookup = (name) => query(name, TYPE_A).then((rrs) => ({
-  canonname: name, aliases: [], v4: rrs.filter((r) => r.type === TYPE_A).map((r) => r.data as string), v6: [],
-}));
+// .local names in getaddrinfo, gethostbyname and friends come here, never to unicast DNS:
+// A and AAAA (as the caller wants) asked together.
+local.lookup = (name, v4, v6) => queryWith(io, name, v6 ? v4 ? [TYPE_A, TYPE_AAAA] : TYPE_AAAA : TYPE_A).then((rrs) => {
+  const of = (t: number): string[] => rrs.filter((r) => r.type == t).map((r) => r.data as string);
+  return { canonname: name, aliases: [], v4: of(TYPE_A), v6: of(TYPE_AAAA) };
+});
 local.reverse = reverse;
