@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import { benchDns } from "./bench/dns.ts";
 import { benchBoot, benchNtp, benchRuntime } from "./bench/emulator.ts";
 import { benchEspruino } from "./bench/espruino.ts";
+import { benchGetaddrinfoCold } from "./bench/getaddrinfo-cold.ts";
 import { benchMdns } from "./bench/mdns.ts";
 import { benchResolver } from "./bench/resolver.ts";
 import { buildAll, sizeGrids } from "./bench/sizes.ts";
@@ -83,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
     note: r.unit === "ops/s" ? "Node, same run" : undefined,
   }));
   show({ title: "DNS and names (Node)", figures: [...dns, lookups, ...(await benchResolver(ms))] });
+
+  show({ title: "cold getaddrinfo against dnsmasq, beside c-ares (Linux board, loopback)", figures: await benchGetaddrinfoCold(linuxDir, { quick: args.quick }) });
 
   show({ title: "ntptime (emulator)", figures: await benchNtp(outDir, args.board, runs) });
 

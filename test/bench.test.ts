@@ -82,6 +82,16 @@ describe("bench: npm run bench -- --quick", function () {
     assert.match(run.stdout, /RFC floor .* <= 1\.1 x/);
   });
 
+  it("prints issue 3's cold getaddrinfo beside c-ares against one dnsmasq, or why it failed to measure", () => {
+    for (const row of [/^cold getaddrinfo \(A, AF_INET\)/m, /^cold getaddrinfo \/ c-ares resolve4/m]) {
+      const line = run.stdout.split("\n").find((l) => row.test(l));
+      assert.ok(line, `no row ${row} in:\n${run.stdout}`);
+      assert.match(line!, / [\d.]+ (ms|x) .*|failed to measure: \S/, line);
+    }
+    assert.match(run.stdout, /c-ares resolve4: [\d.]+ \(x[\d.]+\)|failed to measure/);
+    assert.match(run.stdout, /c-ares resolve4, same dnsmasq, same run .*<= 1\.5 x|failed to measure/);
+  });
+
   it("reads the sizes of the fresh build it made", () => {
     for (const board of ["esp32", "linux"]) {
       const sizes = JSON.parse(readFileSync(path.join(tmp, board, "sizes.json"), "utf8")) as SizesReport;
