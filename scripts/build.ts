@@ -293,7 +293,12 @@ export async function buildBundle(opts: BundleOptions): Promise<BundleResult> {
     // `__require` shim built on Proxy (missing on Espruino); as a property read it stays a call.
     require: "globalThis.require",
   };
-  if (opts.board) define.CAMNET_BOARD = boardDefine(opts.board);
+  if (opts.board) {
+    define.CAMNET_BOARD = boardDefine(opts.board);
+    // Each capability read as CAMNET_BOARD.capabilities.<name> is a constant, so the other
+    // boards' branches (the Linux build's resolv.conf, Wi-Fi on Linux) leave the bundle.
+    for (const [k, v] of Object.entries(opts.board.capabilities)) define[`CAMNET_BOARD.capabilities.${k}`] = JSON.stringify(v);
+  }
 
   // Stage 1: esbuild bundle, TypeScript stripped, output in memory.
   const stage1 = await esbuild.build({

@@ -4,14 +4,16 @@ import * as asyncio from "./asyncio/index";
 import * as mdns from "./mdns/service";
 import { networkModule } from "./network/index";
 import { ntptime } from "./ntptime/wired";
-import * as platform from "./platform/index";
+import { caps, connectTcp, listenTcp, now, openUdp } from "./platform/index";
 import { register } from "./register";
 import { socketModule } from "./socket/index";
 import { getaddrinfo } from "./socket/names";
 import { configure as configureSockets, create_connection, create_server, socket } from "./socket/socket";
 import * as ssl from "./ssl/index";
 
-configureSockets(platform, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
+// The platform's functions one by one, not `import * as platform`: a namespace object would
+// keep every export (the firmware-only ones too) in the bundle.
+configureSockets({ caps, connectTcp, listenTcp, openUdp, now }, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
 
 register({
   network: networkModule, asyncio, ssl, ntptime, mdns,
