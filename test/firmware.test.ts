@@ -160,7 +160,7 @@ describe("camera firmware on the emulator", function () {
     assert.equal(lines(noSsid, "mdns:").length, 1);
 
     const badName = await boot("esp32", {}, { ...CONFIG, hostname: "kitchen_cam" });
-    await logged(badName, "config:", /invalid host name: "kitchen_cam" contains "_".*; keeping espressif/);
+    await logged(badName, "config:", /host name "kitchen_cam" contains "_".*; keeping espressif/);
     await logged(badName, "wifi:", /joined/);
     await serving(badName);
 
