@@ -297,14 +297,14 @@ describe("dns message: encode errors are EINVAL", () => {
     bad({ questions: [{ name: "x", type: 1 }, { name: "a".repeat(60) + "." + ("a".repeat(63) + ".").repeat(3) + "x", type: 1 }] }, /255/);
   });
   it("rejects address text that is not an address, oversized TXT strings and missing rdata", () => {
-    bad({ answers: [rr("x", TYPE_A, "1.2.3")] }, /bad A/);
-    bad({ answers: [rr("x", TYPE_AAAA, "1.2.3.4")] }, /bad AAAA/);
+    bad({ answers: [rr("x", TYPE_A, "1.2.3")] }, /bad address 1\.2\.3$/);
+    bad({ answers: [rr("x", TYPE_AAAA, "1.2.3.4")] }, /bad address 1\.2\.3\.4/);
     bad({ answers: [rr("x", TYPE_TXT, [new Uint8Array(256)])] }, /TXT/);
     bad({ answers: [rr("x", TYPE_SRV, undefined)] }, /cannot encode/);
     bad({ questions: [{ name: "caf\u20ac", type: 1 }] }, /0xFF/);
   });
   it("still encodes correctly after a failed encode (the shared buffer is reset)", () => {
-    bad({ answers: [rr("x", TYPE_A, "nope")] }, /bad A/);
+    bad({ answers: [rr("x", TYPE_A, "nope")] }, /bad address/);
     assert.deepEqual(parseMessage(encodeMessage({ answers: [rr("y", TYPE_A, "1.2.3.4")] })).answers, [rr("y", TYPE_A, "1.2.3.4")]);
   });
 });
