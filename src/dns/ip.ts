@@ -28,73 +28,63 @@ export function putIpv4(text: string, out: Uint8Array, offset: number): boolean 
   return true;
 }
 
-/** "1.2.3.4" -> 4 bytes, or null when it is not a strict dotted quad. */
-export function textToIpv4(text: string): Uint8Array | null {
-  const b = new Uint8Array(4);
-  return putIpv4(text, b, 0) ? b : null;
-}
-
 /** Sixteen bytes at `offset` as RFC 5952 text. */
 export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   const o = offset! | 0;
-  // the longest run of zero groups (at least two); bs = its first group, bl = its length
-  let bs = -1, bl = 1, cs = 0, cl = 0, i: number;
-  for (i = 0; i < 8; i++) {
-    if (bytes[o + 2 * i] | bytes[o + 2 * i + 1]) cl = 0;
-    else {
-      if (!cl++) cs = i;
-      if (cl > bl) { bl = cl; bs = cs; }
+  let s = "", i = 0, z: string;
+  for (; i < 16; i += 2) s += ":" + (bytes[o + i] << 8 | bytes[o + i + 1]).toString(16);
+  if (!s.indexOf(":0:0:0:0:0:ffff:")) return "::ffff:" + ipv4ToText(bytes, o + 12);
+  // the longest run of two or more zero groups (the first on a tie) becomes "::"
+  for (s += ":", i = 17; i > 4; i -= 2) {
+    z = ":0:0:0:0:0:0:0:0:".substring(0, i);
+    if (s.indexOf(z) >= 0) {
+      s = s.replace(z, "::");
+      break;
     }
   }
-  if (!bs && bl == 5 && (bytes[o + 10] & bytes[o + 11]) == 255) return "::ffff:" + ipv4ToText(bytes, o + 12);
-  let s = "";
-  for (i = 0; i < 8; i++) {
-    if (i == bs) { s += "::"; i += bl - 1; continue; }
-    s += (i && i != bs + bl ? ":" : "") + (bytes[o + 2 * i] << 8 | bytes[o + 2 * i + 1]).toString(16);
-  }
-  return s;
+  // drop the outer ":" of the first and last group (not of a "::")
+  return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 2) != ":" ? 1 : 0));
 }
 
 /** Writes the sixteen bytes of IPv6 `text` at `out[offset]`; false when it is not an IPv6 address. */
 export function putIpv6(text: string, out: Uint8Array, offset: number): boolean {
-  const s = "" + text, halves = s.split("::");
-  if (halves.length > 2) return false;
-  // groups before and after "::" (or all eight without one), as 16-bit values
-  const g: number[] = [];
-  let head = -1, h: number, k: number;
-  for (h = 0; h < halves.length; h++) {
-    if (h) head = g.length;
-    if (!halves[h]) continue;
-    const parts = halves[h].split(":");
-    for (k = 0; k < parts.length; k++) {
-      const t = parts[k], n = t.length;
-      if (h == halves.length - 1 && k == parts.length - 1 && t.indexOf(".") > 0) {
-        // trailing dotted quad: two groups
+  const h = ("" + text).split("::"), g: number[] = [];
+  // head: where "::" stands in g (9: no "::")
+  let head = 9, i = 0, j: number, t: string, v: number;
+  for (; i < h.length; i++) {
+    if (i) head = g.length;
+    const p = h[i] ? h[i].split(":") : [];
+    for (j = 0; j < p.length; j++) {
+      t = p[j];
+      if (i == h.length - 1 && j == p.length - 1 && t.indexOf(".") > 0) {
+        // a trailing dotted quad: two groups
         if (!putIpv4(t, out, offset)) return false;
         g.push(out[offset] << 8 | out[offset + 1], out[offset + 2] << 8 | out[offset + 3]);
         continue;
       }
-      const v = parseInt(t, 16);
-      if (!n || n > 4 || !(v >= 0) || ("000" + v.toString(16)).slice(-n) !== t.toLowerCase()) return false;
+      v = parseInt(t, 16);
+      if (!(t.length < 5 && v >= 0 && ("000" + v.toString(16)).slice(-t.length) == t.toLowerCase())) return false;
       g.push(v);
     }
   }
   // with "::" at least one group is zero-filled; without it there must be exactly eight
-  const fill = 8 - g.length;
-  if (head < 0 ? fill : fill < 1) return false;
-  for (h = 0, k = 0; h < 8; h++) {
-    const v = head >= 0 && h >= head && h < head + fill ? 0 : g[k++];
-    out[offset + 2 * h] = v >> 8;
-    out[offset + 2 * h + 1] = v;
+  if (h.length > 2 || (head > 8 ? g.length != 8 : g.length > 7)) return false;
+  for (i = 0, j = 8 - g.length; i < 8; i++) {
+    v = i < head ? g[i] : i < head + j ? 0 : g[i - j];
+    out[offset + 2 * i] = v >> 8;
+    out[offset + 2 * i + 1] = v;
   }
   return true;
 }
 
+const toBytes = (put: (t: string, b: Uint8Array, o: number) => boolean, n: number) => (text: string): Uint8Array | null => {
+  const b = new Uint8Array(n);
+  return put(text, b, 0) ? b : null;
+};
+/** "1.2.3.4" -> 4 bytes, or null when it is not a strict dotted quad. */
+export const textToIpv4 = toBytes(putIpv4, 4);
 /** IPv6 text -> 16 bytes, or null when it is not an IPv6 address. */
-export function textToIpv6(text: string): Uint8Array | null {
-  const b = new Uint8Array(16);
-  return putIpv6(text, b, 0) ? b : null;
-}
+export const textToIpv6 = toBytes(putIpv6, 16);
 
 /** The name a reverse look-up asks for: "5.0.0.10.in-addr.arpa" for 10.0.0.5, the 32
  *  nibbles under ip6.arpa for IPv6; "" when `ip` is not an address. */

@@ -71,20 +71,20 @@ export interface Message {
 export interface Header { id: number; flags: number; qd: number; an: number; ns: number; ar: number }
 
 /** Each type's rdata: fields in wire order, each a kind letter and the field's name (none:
- *  the field is the whole data). n name, s 16-bit, l 32-bit, a IPv4, 6 IPv6, t TXT strings,
- *  b NSEC type bitmap, r raw bytes to the end. Other types are raw. */
+ *  the field is the whole data). N name, S 16-bit, L 32-bit, A IPv4, 6 IPv6 (these need
+ *  rdata left), t TXT strings, b NSEC type bitmap, r raw bytes to the end. Other types are raw. */
 const RECORDS: { [type: number]: string } = {
-  1: "a", 28: "6", 2: "n", 5: "n", 12: "n", 16: "t", 41: "roptions", 47: "nnext btypes",
-  33: "spriority sweight sport ntarget", 6: "nmname nrname lserial lrefresh lretry lexpire lminimum",
+  1: "A", 28: "6", 2: "N", 5: "N", 12: "N", 16: "t", 41: "roptions", 47: "Nnext btypes",
+  33: "Spriority Sweight Sport Ntarget", 6: "Nmname Nrname Lserial Lrefresh Lretry Lexpire Lminimum",
 };
-const SECTIONS = ["answers", "authorities", "additionals"];
+const SECTIONS = ["questions", "answers", "authorities", "additionals"];
 const fields = (type: number): string[] => (RECORDS[type] || "r").split(" ");
 
 /** Set when the last EBADMSG was "ends early" (tolerated under TC). */
 let short: any;
 function bad(what: string, at: number, end?: number): Error {
   short = end;
-  return codedError("EBADMSG", "malformed DNS message (" + what + " at byte " + at + "): dropped");
+  return codedError("EBADMSG", "malformed DNS message: " + what + " at byte " + at);
 }
 
 /** A copy of b[s..e). (Espruino's typed-array slice() returns a plain Array.) */
@@ -109,16 +109,23 @@ let after = 0;
 /** Names decoded in this message, by the wire offset they start at. */
 let cache: string[] = [];
 
+const escape = (l: string): string => l.split("\\").join("\\\\").split(".").join("\\.");
+
 /** Reads the name at `o`; sets `after`. Pointers must point before the start of the label
  *  run being read, so every jump goes strictly backwards and the walk ends. */
 function name(b: Uint8Array, o: number): string {
-  let s = "", c: number, l: string, run = o, hops = 0, end = 0;
+  let s = "", c = b[o], l: any, run = o, hops = 0, end = 0;
   const st = o;
+  // the usual answer name: a pointer to a name read before
+  if (c > 191 && o + 1 < b.length && (l = cache[(c & 63) << 8 | b[o + 1]]) != null) {
+    after = o + 2;
+    return l;
+  }
   for (;;) {
     while ((c = b[o]) && c < 64) {
       if (o + c >= b.length) throw bad("past end", o, 1);
       l = String.fromCharCode.apply(null, b.subarray(o + 1, o += c + 1) as any);
-      if (l.indexOf(".") + l.indexOf("\\") > -2) l = l.split("\\").join("\\\\").split(".").join("\\.");
+      if (l.indexOf(".") + l.indexOf("\\") > -2) l = escape(l);
       s = s ? s + "." + l : l;
     }
     if (!(c > 191)) break;
@@ -184,30 +191,24 @@ export function readHeader(b: Uint8Array): Header {
 /** Decodes a whole message; throws EBADMSG (see the top of this file). */
 export function parseMessage(b: Uint8Array): Message {
   if (b.length < 12) throw bad("short header", b.length);
-  const m: Message = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3], questions: [], answers: [], authorities: [], additionals: [] };
-  let o = 12, k = b[4] << 8 | b[5], s = 4;
+  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3], questions: [], answers: [], authorities: [], additionals: [] };
+  let o = 12, k: number, s = 4;
   cache = [];
   try {
-    for (; k > 0; k--) {
-      const n = name(b, o);
-      o = after + 4;
-      if (o > b.length) throw bad("past end", o, 1);
-      const c = b[o - 2] << 8 | b[o - 1];
-      m.questions.push({ name: n, type: b[o - 4] << 8 | b[o - 3], qclass: c & 32767, qu: c > 32767 });
-    }
-    for (; s < 10; s += 2) for (k = b[s + 2] << 8 | b[s + 3]; k > 0; k--) o = record(b, o, (m as any)[SECTIONS[s / 2 - 2]]);
+    for (; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, m[SECTIONS[s / 2 - 2]], s < 6);
   } catch (e) {
     if (!(short && m.flags & FLAG_TC)) throw e;
   }
   return m;
 }
 
-function record(b: Uint8Array, o: number, list: ResourceRecord[]): number {
-  const n = name(b, o);
-  o = after + 10;
-  const type = b[o - 10] << 8 | b[o - 9], c = b[o - 8] << 8 | b[o - 7], e = o + (b[o - 2] << 8 | b[o - 1]);
+/** Reads the question (`q`) or record at `o` into `list`; the offset after it. */
+function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
+  const n = name(b, o), type = b[after] << 8 | b[after + 1], c = b[after + 2] << 8 | b[after + 3];
+  o = after + (q ? 4 : 10);
+  const e = q ? o : o + (b[o - 2] << 8 | b[o - 1]);
   if (e > b.length) throw bad("past end", o, 1);
-  list.push({
+  list.push(q ? { name: n, type, qclass: c & 32767, qu: c > 32767 } : {
     name: n, type, rclass: c & 32767, flush: c > 32767, ttl: u32(b, o - 6),
     data: type == 1 && e - o == 4 ? b[o] + "." + b[o + 1] + "." + b[o + 2] + "." + b[o + 3] : rdata(b, o, e, type, c),
   });
@@ -220,12 +221,12 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
   let d: any = {}, i = 0, k: string, v: any, p: number, w: number, j: number;
   for (; i < f.length; i++) {
     k = f[i].charAt(0);
-    if (k == "n" || k == "s" || k == "l" || k == "a" || k == "6") {
+    if (k < "a") {
       if (o >= e) break;
-      if (k == "n") { v = name(b, o); o = after; }
-      else if (k == "s") { v = b[o] << 8 | b[o + 1]; o += 2; }
-      else if (k == "l") { v = u32(b, o); o += 4; }
-      else if (k == "a") { v = ipv4ToText(b, o); o += 4; }
+      if (k == "N") { v = name(b, o); o = after; }
+      else if (k == "S") { v = b[o] << 8 | b[o + 1]; o += 2; }
+      else if (k == "L") { v = u32(b, o); o += 4; }
+      else if (k == "A") { v = ipv4ToText(b, o); o += 4; }
       else { v = ipv6ToText(b, o); o += 16; }
     } else if (k == "t") {
       for (v = []; o < e; o += b[o] + 1) {
@@ -275,12 +276,14 @@ function invalid(what: string): Error {
   return codedError("EINVAL", "cannot encode DNS message: " + what);
 }
 
+const badName = (t: string): Error => invalid("bad name " + t + ": labels of 1-63 octets up to 0xFF, at most 255 in all");
+
 /** Writes a text name, compressed against the names written before (case-insensitively,
  *  RFC 1035 §4.1.4); registers its suffixes for the names after it. */
 function putName(text: string): void {
   let t = "" + text, i = 0, c: number, l: number, k: string;
   if (t.charCodeAt(t.length - 1) == 46 && t.charCodeAt(t.length - 2) != 92) t = t.slice(0, -1);
-  if (t.length > 253 && octets(t) > 255) throw invalid("name over 255 octets: " + t);
+  if (t.length > 253 && octets(t) > 255) throw badName(t);
   const lower = t.toLowerCase();
   for (; i < t.length; i++) {
     // at a label boundary: is the rest of the name already in the message?
@@ -290,40 +293,37 @@ function putName(text: string): void {
     room(200);
     for (l = at++; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
       if (c == 92) c = t.charCodeAt(++i);
-      if (c > 255) throw invalid("character above 0xFF in " + t + ": pass UTF-8 bytes");
+      if (c > 255) throw badName(t);
       out[at++] = c;
     }
-    if (at - l < 2 || at - l > 64) throw invalid("empty or >63-octet label in " + t);
+    if (at - l < 2 || at - l > 64) throw badName(t);
     out[l] = at - l - 1;
   }
   room(1);
   out[at++] = 0;
 }
 
-function putRecord(r: ResourceRecord): void {
-  putName(r.name);
-  const type = r.type, d: any = r.data, f = fields(type);
+/** Writes a question (`q`) or a record. */
+function putRecord(r: any, q: boolean): void {
+  const type = r.type, d = r.data, f = fields(type), opt = type == 41 && !q;
   let i = 0, j: number, k: string, v: any;
+  putName(r.name);
   put16(type);
-  if (type == 41) {
-    put16(d.udpSize);
-    put32(d.extRcode << 24 | d.version << 16 | d.flags);
-  } else {
-    put16((r.rclass || 1) | (r.flush ? 32768 : 0));
-    put32(r.ttl);
-  }
+  put16(opt ? d.udpSize : (r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0));
+  if (q) return;
+  put32(opt ? d.extRcode << 24 | d.version << 16 | d.flags : r.ttl);
   put16(0);
   const l = at;
   for (; i < f.length; i++) {
     k = f[i].charAt(0);
     v = f[i].length > 1 ? d[f[i].substring(1)] : d;
-    if (k == "n") putName(v);
-    else if (k == "s") put16(v);
-    else if (k == "l") put32(v);
-    else if (k == "a" || k == "6") {
+    if (k == "N") putName(v);
+    else if (k == "S") put16(v);
+    else if (k == "L") put32(v);
+    else if (k < "a") {
       room(16);
-      if (!(k == "a" ? putIpv4 : putIpv6)(v, out, at)) throw invalid("bad address " + v);
-      at += k == "a" ? 4 : 16;
+      if (!(k == "A" ? putIpv4 : putIpv6)(v, out, at)) throw invalid("bad address " + v);
+      at += k == "A" ? 4 : 16;
     } else if (k == "t") {
       for (j = 0; j < v.length; j++) putBytes(v[j], 1);
       if (!j) putBytes("", 1); // RFC 6763 §6.1: never empty rdata
@@ -349,35 +349,27 @@ function putRecord(r: ResourceRecord): void {
 }
 
 /** Raw bytes (a Uint8Array, or a byte string), with a length octet first if `counted`. */
-function putBytes(v: Uint8Array | string, counted: number): void {
+function putBytes(v: any, counted: number): void {
   const n = v.length;
   if (counted && n > 255) throw invalid("TXT string over 255 octets");
   room(n + 1);
   if (counted) out[at++] = n;
-  if (typeof v == "string") for (let i = 0; i < n; i++) out[at++] = v.charCodeAt(i);
-  else { out.set(v, at); at += n; }
+  for (let i = 0; i < n; i++) out[at++] = v.charCodeAt ? v.charCodeAt(i) : v[i];
 }
 
 /** Encodes a message (absent sections are empty; id and flags default to 0), compressing
  *  names. Throws EINVAL for data that cannot be encoded (bad address text, label over 63
  *  octets, empty label, name over 255 octets, TXT string over 255 octets). */
 export function encodeMessage(m: Partial<Message>): Uint8Array {
-  const q = m.questions || [], all = q.concat((m.answers || []).concat(m.authorities || [], m.additionals || []) as any);
-  let i = 0, s = 0;
+  const all = SECTIONS.map((k) => (m as any)[k] || []);
+  let i: number, s = 0;
   at = 0;
   dict = {};
   try {
     put16(m.id || 0);
     put16(m.flags || 0);
-    put16(q.length);
-    for (; s < 3; s++) put16(((m as any)[SECTIONS[s]] || []).length);
-    for (; i < all.length; i++) {
-      if (i < q.length) {
-        putName(q[i].name);
-        put16(q[i].type);
-        put16((q[i].qclass || 1) | (q[i].qu ? 32768 : 0));
-      } else putRecord(all[i] as any);
-    }
+    for (; s < 4; s++) put16(all[s].length);
+    for (s = 0; s < 4; s++) for (i = 0; i < all[s].length; i++) putRecord(all[s][i], !s);
   } catch (e: any) {
     throw e.code ? e : invalid(e.message || e);
   }
