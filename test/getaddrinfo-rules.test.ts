@@ -6,7 +6,7 @@ import {
   AF_INET, AF_INET6, AI_ADDRCONFIG, AI_ALL, AI_CANONNAME, AI_NUMERICHOST, AI_NUMERICSERV, AI_PASSIVE,
   AI_V4MAPPED, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM,
 } from "../src/socket/constants.ts";
-import { addrinfo, parseNumericHost, type AddrEnv, type AddrInfo, type Resolved } from "../src/socket/addrinfo.ts";
+import { addrinfo, type AddrEnv, type AddrInfo, type Resolved } from "../src/socket/addrinfo.ts";
 
 const DUAL: AddrEnv = { v4_: true, v6_: true };
 const V4ONLY: AddrEnv = { v4_: true, v6_: false };
@@ -105,15 +105,14 @@ describe("getaddrinfo rules: no host", () => {
 });
 
 describe("getaddrinfo rules: numeric hosts", () => {
-  it("parseNumericHost: inet_aton syntax for IPv4 (no trailing text), any IPv6 text", async () => {
-    assert.deepEqual(parseNumericHost("1.2.3.4"), [2, "1.2.3.4"]);
-    assert.deepEqual(parseNumericHost("127.1"), [2, "127.0.0.1"]);
-    assert.deepEqual(parseNumericHost("0x7f.1"), [2, "127.0.0.1"]);
-    assert.deepEqual(parseNumericHost("::1"), [10, "::1"]);
-    assert.deepEqual(parseNumericHost("0:0::FFFF:1.2.3.4"), [10, "::ffff:1.2.3.4"]);
-    assert.equal(parseNumericHost("127.1 "), null);
-    assert.equal(parseNumericHost("kitchen-cam.local"), null);
-    assert.equal(parseNumericHost("fe80::1%eth0"), null);
+  it("literals: inet_aton syntax for IPv4 (no trailing text), any IPv6 text, in canonical form", async () => {
+    const literal = async (host: string) => (await gai(host, 80, 0, SOCK_STREAM, 0, AI_NUMERICHOST)).map((e) => [e[0], e[4][0]]);
+    assert.deepEqual(await literal("1.2.3.4"), [[2, "1.2.3.4"]]);
+    assert.deepEqual(await literal("127.1"), [[2, "127.0.0.1"]]);
+    assert.deepEqual(await literal("0x7f.1"), [[2, "127.0.0.1"]]);
+    assert.deepEqual(await literal("::1"), [[10, "::1"]]);
+    assert.deepEqual(await literal("0:0::FFFF:1.2.3.4"), [[10, "::ffff:1.2.3.4"]]);
+    for (const name of ["127.1 ", "kitchen-cam.local", "fe80::1%eth0"]) await fails(literal(name), "EAI_NONAME", -2);
   });
 
   it("a literal needs no look-up and keeps all socket types", async () => {

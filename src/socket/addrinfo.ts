@@ -26,7 +26,7 @@
 import { ipv4ToText, textToIpv6 } from "../dns/ip";
 import { gaierror } from "./errors";
 import { ipv6Text, parseIpv4Lenient } from "./inet";
-import { servicePort } from "./services";
+import { badPort, servicePort } from "./services";
 
 /** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
  *  A and AAAA addresses as text, in answer order. */
@@ -49,13 +49,6 @@ export interface AddrEnv {
 export type SockAddr = [string, number] | [string, number, number, number];
 /** [family, type, proto, canonname, sockaddr]: `[0][4]` is Python's `[0][-1]`. */
 export type AddrInfo = [number, number, number, string, SockAddr];
-
-/** A numeric host as getaddrinfo reads it: IPv4 in inet_aton's syntax without trailing
- *  text ("127.1"), else any IPv6 text. [family, canonical text], or null for a name. */
-export function parseNumericHost(host: string): [number, string] | null {
-  const b4 = parseIpv4Lenient(host, true), b6 = !b4 && host.indexOf(":") >= 0 && textToIpv6(host);
-  return b4 ? [2, ipv4ToText(b4)] : b6 ? [10, ipv6Text(b6)] : null;
-}
 
 /** RFC 6724 sort key of one destination (see the top of this file); smaller sorts first.
  *  IPv4 is looked at as ::ffff:a.b.c.d, so mapped AF_INET6 results rank as IPv4. */
@@ -80,8 +73,8 @@ function rank(a: [number, string], env: AddrEnv): number {
 export function addrinfo(host: string | null, port: number | string | null, family: number | undefined,
   type: number | undefined, proto: number | undefined, flags: number | undefined, env: AddrEnv, find: Find): Promise<AddrInfo[]> {
   return Promise.resolve().then(() => {
-    const fam = family! | 0, ty = type! | 0, pr = proto! | 0, fl = flags! | 0, empty = !host || host == "*";
-    let f = fam, s = port === "" ? null : port, name: string | null = null, canon = host || "";
+    const ty = type! | 0, pr = proto! | 0, fl = flags! | 0, empty = !host || host == "*";
+    let f = family! | 0, s = port === "" ? null : port;
     const fail = (code: string, what: string): never => { throw gaierror(code, what); };
     if (empty && port == null) fail("EAI_NONAME", "no host and no port");
     if (fl & ~0x7ff || fl & 2 && empty) fail("EAI_BADFLAGS", "bad flags " + fl + (empty ? " without a host" : ""));
@@ -92,14 +85,15 @@ export function addrinfo(host: string | null, port: number | string | null, fami
       } else if (f == 2 ? !env.v4_ : !env.v6_) fail("EAI_NONAME", "AI_ADDRCONFIG and no address of family " + f);
     }
     if (/^\d+$/.test(s as string)) s = +s!;
-    if (typeof s == "string" && fl & 1024) fail("EAI_NONAME", "AI_NUMERICSERV and service " + s);
-    if (typeof s == "number" && !(s >= 0 && s <= 65535 && s % 1 == 0)) fail("EAI_SERVICE", "bad port " + s);
+    const named = typeof s == "string";
+    if (named && fl & 1024) fail("EAI_NONAME", "AI_NUMERICSERV and service " + s);
+    if (!named && s != null && badPort(s)) fail("EAI_SERVICE", "bad port " + s);
     // the socket types as glibc's get_servtuples picks them: [type, proto, port]
     const kinds: number[][] = [];
     for (let t = 1; t < 4; t++) {
       const p = [0, 6, 17, 0][t], tr = ["", "tcp", "udp", ""][t];
       if (ty && ty != t || pr && tr && pr != p) continue;
-      const n = typeof s == "string" ? tr ? servicePort(s, tr) : -1 : s || 0;
+      const n = named ? tr ? servicePort(s as string, tr) : -1 : (s as number) || 0;
       if (ty || pr) { // one type asked for (or implied by the protocol): its service must exist
         if (s != null && (n < 0 || !tr)) fail("EAI_SERVICE", "no port " + s + " for type " + t);
         kinds.push([t, tr ? p : pr, n]);
@@ -109,45 +103,42 @@ export function addrinfo(host: string | null, port: number | string | null, fami
     }
     // a type no row has (with type 0 a protocol always finds SOCK_RAW), or an unknown service
     if (!kinds.length) ty ? fail("EAI_SOCKTYPE", "bad type " + ty + " for proto " + pr) : fail("EAI_SERVICE", "no service " + s);
-    let addrs: [number, string][] = [];
+    // what the host gives without a look-up: none (loopback or the wildcard), or a literal
+    let r: Resolved | null = null;
     if (empty) {
-      if (f != 2) addrs.push([10, fl & 1 ? "::" : "::1"]);
-      if (f != 10) addrs.push([2, fl & 1 ? "0.0.0.0" : "127.0.0.1"]);
+      r = { canonname: "", v4: f == 10 ? [] : [fl & 1 ? "0.0.0.0" : "127.0.0.1"], v6: [fl & 1 ? "::" : "::1"] };
     } else {
-      const a = parseNumericHost(host!);
-      if (a) {
-        if (f && a[0] != f) {
-          if (a[0] == 2 && fl & 8) a[1] = "::ffff:" + a[1];
-          else if (/^::ffff:\d+\./.test(a[1])) a[1] = a[1].slice(7);
-          else fail("EAI_ADDRFAMILY", host + " is not of family " + f);
-          a[0] = f;
+      // a literal: IPv4 in inet_aton's syntax without trailing text ("127.1"), or IPv6
+      const b4 = parseIpv4Lenient(host!, true), b6 = !b4 && host!.indexOf(":") >= 0 && textToIpv6(host!);
+      if (b4 || b6) {
+        let ip = b4 ? ipv4ToText(b4) : ipv6Text(b6 as Uint8Array), v4 = !!b4;
+        if (f == 2 && /^::ffff:\d+\./.test(ip)) { // IPv4-mapped for AF_INET: the IPv4 address
+          ip = ip.slice(7);
+          v4 = true;
         }
-        addrs.push(a);
+        // another family: only IPv4 for AF_INET6 with AI_V4MAPPED (mapped below)
+        if (f && (v4 ? 2 : 10) != f && !(v4 && fl & 8)) fail("EAI_ADDRFAMILY", host + " is not of family " + f);
+        r = { canonname: host!, v4: v4 ? [ip] : [], v6: v4 ? [] : [ip] };
       } else if (fl & 4) fail("EAI_NONAME", "AI_NUMERICHOST and name " + host);
-      else name = host;
     }
-    const build = (r?: Resolved): AddrInfo[] => {
-      if (r) {
-        canon = r.canonname || name!;
-        // AF_INET6 takes IPv4 only as mapped addresses: with AI_V4MAPPED when there is no
-        // IPv6 address, or always with AI_ALL as well
-        const v6 = f != 2 ? r.v6 : [], v4 = f != 10 || fl & 8 && (fl & 16 || !v6.length) ? r.v4 : [];
-        v4.forEach((a) => addrs.push(f == 10 ? [10, "::ffff:" + a] : [2, a]));
-        v6.forEach((a) => addrs.push([10, a]));
-        if (!addrs.length) fail("EAI_NONAME", name + " has no address of family " + f);
-      }
+    const build = (r: Resolved): AddrInfo[] => {
+      // AF_INET6 takes IPv4 only as mapped addresses: with AI_V4MAPPED when there is no
+      // IPv6 address, or always with AI_ALL as well
+      const v6 = f != 2 ? r.v6 : [], v4 = f != 10 || fl & 8 && (fl & 16 || !v6.length) ? r.v4 : [];
+      const addrs = v4.map((a): [number, string] => (f == 10 ? [10, "::ffff:" + a] : [2, a]))
+        .concat(v6.map((a): [number, string] => [10, a]));
+      if (!addrs.length) fail("EAI_NONAME", host + " has no address of family " + f);
       const out: AddrInfo[] = [];
       addrs.map((a, i) => [rank(a, env), i]).sort((x, y) => x[0] - y[0] || x[1] - y[1]).forEach((k) => {
         const a = addrs[k[1]];
         kinds.forEach((t) => out.push([a[0], t[0], t[1], "", a[0] == 2 ? [a[1], t[2]] : [a[1], t[2], 0, 0]]));
       });
-      if (fl & 2) out[0][3] = canon;
+      if (fl & 2) out[0][3] = r.canonname || host!;
       return out;
     };
-    return name ? find(name, f != 10 || !!(fl & 8), f != 2).then(build) : build();
+    return r ? build(r) : find(host!, f != 10 || !!(fl & 8), f != 2).then(build);
   });
 }
-
 /** gethostbyname_ex's triple: [canonical name, aliases (the other names on the CNAME
  *  chain, without the canonical one or repeats), addresses]; no address: EAI_NONAME. */
 export function hostbynameEx(canonname: string, aliases: string[], addrs: string[]): [string, string[], string[]] {

@@ -10,5 +10,6 @@ export const oserror = (code: string, message: string, errno?: number): CodedErr
   codedError(code, errno ? "[Errno " + errno + "] " + message : message, errno);
 
 /** A name-resolution error like Python's socket.gaierror: `.code` the EAI name, `.errno`
- *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". */
+ *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". Any other
+ *  code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
 export const gaierror = (code: string, what: string): CodedError => oserror(code, what, constants[code]);

@@ -4,19 +4,13 @@ import { reverseName, textToIpv4 } from "../dns/ip";
 import { createResolver } from "../dns/resolver";
 import type { Answer } from "../dns/resolver";
 import { dnsServers, hostname } from "../network/index";
-import {
-  caps, codedError, connectTcp, hostByName, ifconfig, now, openUdp, randomBytes,
-} from "../platform/index";
+import { caps, connectTcp, hostByName, ifconfig, now, openUdp, randomBytes } from "../platform/index";
 import { addrinfo, fqdnQuery, hostbynameEx, pickFqdn } from "./addrinfo";
 import type { AddrInfo, Resolved } from "./addrinfo";
 import { gaierror } from "./errors";
 
-export const resolver = createResolver({
-  openUdp, now, randomBytes, hostByName,
-  connectTcp: (host, port) => connectTcp(host, port),
-  servers: dnsServers,
-  error: (code, message) => (code.indexOf("EAI_") ? codedError(code, message) : gaierror(code, message)),
-});
+// gaierror gives EAI_* codes their errno and leaves others (ETIMEDOUT...) plain coded errors
+export const resolver = createResolver({ openUdp, now, randomBytes, hostByName, connectTcp, servers: dnsServers, error: gaierror });
 
 /** Where `.local` names go (RFC 6762 §3): the mdns module (always in the bundle) installs
  *  its querier here; they never go to unicast DNS. */
@@ -64,16 +58,13 @@ export const gethostbyname_ex = (name: string): Promise<[string, string[], strin
 export const gethostbyname = (name: string): Promise<string> => gethostbyname_ex(name).then((r) => r[2][0]);
 
 /** [hostname, aliases, [ip]] from the PTR record of `ip` (a name is resolved first). */
-export function gethostbyaddr(ip: string): Promise<[string, string[], string[]]> {
-  return (textToIpv4(ip) || ip.indexOf(":") >= 0 ? Promise.resolve(ip) : gethostbyname(ip)).then((a) => {
-    const rev = reverseName(a);
-    if (!rev) throw gaierror("EAI_NONAME", a + " is not an IP address");
+export const gethostbyaddr = (ip: string): Promise<[string, string[], string[]]> =>
+  (reverseName(ip) ? Promise.resolve(ip) : gethostbyname(ip)).then((a) =>
     // 127.0.0.1 and ::1 as /etc/hosts has them; link-local addresses are asked by mDNS
-    return (a == "127.0.0.1" || a == "::1" ? Promise.resolve(["localhost"])
+    (a == "127.0.0.1" || a == "::1" ? Promise.resolve(["localhost"])
       : /^(169\.254\.|fe80:)/i.test(a) ? local.reverse(a).then((n) => [n])
-        : resolver.query(rev, 12).then((r) => r.data)).then((d: string[]) => [d[0], d.slice(1), [a]] as [string, string[], string[]]);
-  });
-}
+        : resolver.query(reverseName(a), 12).then((r) => r.data as string[]))
+      .then((d): [string, string[], string[]] => [d[0], d.slice(1), [a]]));
 
 /** The fully qualified name of `name` (default: this board), as CPython picks it. */
 export function getfqdn(name?: string): Promise<string> {

@@ -6,6 +6,9 @@
 // Look-ups are case-sensitive, like glibc's.
 import { oserror } from "./errors";
 
+/** Whether `port` is no whole number in 0-65535. */
+export const badPort = (port: unknown): boolean => !((port as number) >= 0 && (port as number) <= 65535 && (port as number) % 1 == 0);
+
 // "port transports name aliases...": transports t (tcp), u (udp) or tu (both).
 const SERVICES = ("7 tu echo,20 t ftp-data,21 t ftp,22 t ssh,23 t telnet,25 t smtp mail,53 tu domain,69 u tftp," +
   "70 t gopher,80 t http www,110 t pop3,123 u ntp,143 t imap imap2,161 tu snmp,443 tu https,554 tu rtsp," +
@@ -35,7 +38,7 @@ export const getservbyname = (name: string, proto?: string): number => +findServ
 /** socket.getservbyport(80) -> "http"; unknown: ENOENT "port/proto not found"; a port
  *  outside 0-65535: EINVAL "getservbyport: port must be 0-65535." (OverflowError in CPython). */
 export function getservbyport(port: number, proto?: string): string {
-  if (!(port >= 0 && port <= 65535 && port % 1 == 0)) throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
+  if (badPort(port)) throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
   return findService(port, proto, "port")![2];
 }
 
