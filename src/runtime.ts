@@ -1,6 +1,6 @@
 // The full runtime (dist/<board>/camnet.js): every camnet module, registered under its
 // seed name for `require(...)`, with its IO wired to the platform.
-import * as asyncio from "./asyncio/index";
+import { asyncio } from "./asyncio/index";
 import * as mdns from "./mdns/service";
 import { networkModule } from "./network/index";
 import { ntptime } from "./ntptime/wired";
@@ -9,7 +9,7 @@ import { register } from "./register";
 import { socketModule } from "./socket/index";
 import { getaddrinfo } from "./socket/names";
 import { configure as configureSockets, create_connection, create_server, socket } from "./socket/socket";
-import * as ssl from "./ssl/index";
+import { ssl } from "./ssl/index";
 
 // The platform's functions one by one, not `import * as platform`: a namespace object would
 // keep every export (the firmware-only ones too) in the bundle.

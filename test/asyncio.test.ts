@@ -43,6 +43,7 @@ describe("asyncio streams", () => {
     peer.end();
     let caught: any;
     await r.readexactly(5).catch((e) => { caught = e; });
+    assert.equal((await r.read()).length, 0, "the partial bytes were taken");
     assert.equal(caught.code, "EOF");
     assert.match(caught.message, /IncompleteReadError/);
     assert.equal(textOf(caught.partial), "gh");

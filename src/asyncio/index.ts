@@ -9,35 +9,33 @@
 import { bytes, err, flat, methods, Socket, socket, take } from "../socket/socket";
 import { SSLContext } from "../ssl/index";
 
+/** Waits until f(buffered bytes, EOF) says how many to take (undefined: wait for more). */
+const upTo = (s: Socket, f: (b: Uint8Array, eof?: number) => number | undefined) => s.wait_(() => {
+  s.ready_();
+  const k = f(flat(s.q_), s.z_);
+  return k! >= 0 ? take(s.q_, k!) : undefined;
+});
+
 methods(Socket.prototype, {
   /** n < 0 (default): everything until EOF; else up to n bytes (waits for at least one). */
   read(n) {
-    const s = this;
-    return n! >= 0 ? s.recv(n!) : s.wait_(() => s.ready_() && s.z_ ? take(s.q_, Infinity) : undefined);
+    return n! >= 0 ? this.recv(n!) : upTo(this, (b, eof) => eof && b.length);
   },
 
   /** One line with its "\n"; at EOF what is left (maybe empty). */
   readline() {
-    const s = this;
-    return s.wait_(() => {
-      s.ready_();
-      const b = flat(s.q_), i = b.indexOf(10);
-      return i >= 0 ? take(s.q_, i + 1) : s.z_ ? take(s.q_, b.length) : undefined;
+    return upTo(this, (b, eof) => {
+      const i = b.indexOf(10);
+      return i >= 0 ? i + 1 : eof && b.length;
     });
   },
 
   /** Exactly n bytes; the peer closing first rejects with code EOF (IncompleteReadError),
    *  carrying what arrived as .partial. */
   readexactly(n) {
-    const s = this;
-    return s.wait_(() => {
-      s.ready_();
-      const b = flat(s.q_);
-      if (b.length >= n) return take(s.q_, n);
-      if (s.z_) {
-        throw Object.assign(err("EOF", "IncompleteReadError: " + b.length + " of " + n + " bytes"),
-          { partial: take(s.q_, n), expected: n });
-      }
+    return upTo(this, (b, eof) => {
+      if (b.length >= n) return n;
+      if (eof) throw Object.assign(err("EOF", "IncompleteReadError: " + b.length + " of " + n + " bytes"), { partial: take(this.q_, n), expected: n });
     });
   },
 
@@ -106,3 +104,6 @@ export function start_server(callback: (r: Socket, w: Socket) => any, host: stri
     throw e;
   });
 }
+
+/** The module as `require("asyncio")` gives it. */
+export const asyncio = { open_connection, start_server };

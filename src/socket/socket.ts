@@ -55,7 +55,7 @@ export function configure(platform: Platform, resolve?: Resolve): void {
 }
 
 export const err = oserror;
-const notConnected = () => err("ENOTCONN", "not connected: connect() first", 107);
+const notConnected = () => err("ENOTCONN", "not connected", 107);
 const invalid = (what: string) => err("EINVAL", what, 22);
 
 /** UTF-8 for strings (the board has no TextEncoder); bytes pass through. */
@@ -132,12 +132,13 @@ export interface Socket {
   live_(): void;
   claim_(): void;
   free_(): void;
+  state_(): void;
   ready_(): number | undefined;
-  wr_(): boolean | number;
+  wr_(): boolean | null | undefined;
   put_(d: Uint8Array): void;
   addr_(a: Address): Promise<Address[]>;
   attach_(t: TcpStream, a: Address): void;
-  open_(a: Address): Promise<void>;
+  open_(l: Address[], i: number): Promise<unknown>;
   udp_(o: UdpOptions): Promise<UdpSocket>;
 
   connect(address: Address): Promise<unknown>;
@@ -188,11 +189,11 @@ methods(Socket.prototype, {
   /** Resolves with check()'s first defined value, re-checked on every event; a throw
    *  rejects. Honours the timeout: ETIMEDOUT, or EAGAIN at once when non-blocking. */
   wait_(check) {
-    const s = this;
+    const s = this, t = s.t_;
     return new Promise((y, n) => {
-      const w: Waiter = { c: check, y, n }, t = s.t_;
+      const w: Waiter = { c: check, y, n };
       if (s.try_(w)) return;
-      if (t === 0) return n(err("EAGAIN", "nothing ready: setblocking(True) to wait", 11));
+      if (t === 0) return n(err("EAGAIN", "nothing ready", 11));
       if (t != null) {
         w.t = setTimeout(() => {
           s.w_.splice(s.w_.indexOf(w), 1);
@@ -218,18 +219,17 @@ methods(Socket.prototype, {
 
   /** Every waiter re-checks; those done leave the list. */
   poke_() {
-    const s = this;
-    s.w_ = s.w_.filter((w) => !s.try_(w));
+    this.w_ = this.w_.filter((w) => !this.try_(w));
   },
 
   live_() {
-    if (this.c_) throw err("EBADF", "socket closed: make a new one", 9);
+    if (this.c_) throw err("EBADF", "socket closed", 9);
   },
 
   /** Claims a board socket: EMFILE at the board's limit, before the platform is asked. */
   claim_() {
     const max = P.caps.maxSockets;
-    if (inUse >= max) throw err("EMFILE", "all " + max + " sockets of the board are open: close one", 24);
+    if (inUse >= max) throw err("EMFILE", "all " + max + " sockets in use: close one", 24);
     inUse++;
     this.h_++;
   },
@@ -241,24 +241,25 @@ methods(Socket.prototype, {
     }
   },
 
-  /** 1 when a read can complete (data, or EOF); throws when it never will. */
-  ready_() {
+  /** Throws the error that ended the connection, or ENOTCONN when there never was one. */
+  state_() {
     const s = this;
-    if (s.q_.length) return 1;
     if (s.e_) throw s.e_;
     if (!s.s_ && !s.k_ && !s.z_) throw notConnected();
-    return s.z_;
+  },
+
+  /** Truthy when a read can complete (data, or EOF); throws when it never will. */
+  ready_() {
+    const s = this;
+    return s.q_.length || (s.state_(), s.z_);
   },
 
   /** True when a write can go now; false while connecting or the send buffer is full. */
   wr_() {
     const s = this;
-    if (s.e_) throw s.e_;
-    if (!s.s_) {
-      if (s.k_) return 0;
-      throw s.z_ ? err("EPIPE", "the peer closed the connection", 32) : notConnected();
-    }
-    return !s.f_;
+    s.state_();
+    if (!s.s_ && !s.k_) throw err("EPIPE", "the peer closed", 32);
+    return s.s_ && !s.f_;
   },
 
   put_(d) {
@@ -272,10 +273,12 @@ methods(Socket.prototype, {
       : Promise.resolve([[h, a[1]] as Address]);
   },
 
+  /** Espruino has no half-open connections: "close" follows the peer's end and any error. */
   attach_(t, a) {
     const s = this, poke = () => s.poke_();
     s.s_ = t;
     s.p_ = a;
+    s.k_ = 0;
     t.ondata = (d) => {
       s.q_.push(d);
       poke();
@@ -284,27 +287,24 @@ methods(Socket.prototype, {
       s.f_ = 0;
       poke();
     };
-    t.onend = () => {
-      s.z_ = 1;
-      poke();
-    };
     t.onerror = (e) => {
-      s.e_ = s.e_ || e;
-      t.onend!();
+      s.e_ = e;
     };
     t.onclose = () => {
       if (s.s_) {
         s.s_ = null;
         s.free_();
       }
-      t.onend!();
+      s.z_ = 1;
+      poke();
     };
   },
 
-  /** One connection attempt; the timeout applies to it. A stream that arrives after a
-   *  timeout or close is closed at once. */
-  open_(a) {
-    const s = this, tls = s.tls_ && s.tls_(); // may refuse (CLOCK_NOT_SET) before anything is sent
+  /** Connects to l[i], else to the next address (seed 000: a name may have several
+   *  addresses; each is tried in turn until one connects). The timeout applies to each
+   *  attempt; a stream that arrives after a timeout or close is closed at once. */
+  open_(l, i) {
+    const s = this, a = l[i], tls = s.tls_ && s.tls_(); // may refuse (CLOCK_NOT_SET) before anything is sent
     let r: any;
     s.claim_();
     P.connectTcp(a[0], a[1], tls).then((t) => {
@@ -319,9 +319,10 @@ methods(Socket.prototype, {
         if (r.code) throw r;
         return 0;
       }
-    }).then(() => {}, (e) => {
+    }).catch((e) => {
       r = r || 2;
       s.free_();
+      if (++i < l.length && !s.c_) return s.open_(l, i);
       throw e;
     });
   },
@@ -350,15 +351,9 @@ methods(Socket.prototype, {
     const s = this;
     return s.wait_(() => {
       if (s.type == 2) return s.addr_(address).then((l) => { s.p_ = l[0]; });
-      if (s.s_ || s.k_ || s.l_) throw err("EISCONN", "already connected: use a new socket", 106);
+      if (s.s_ || s.k_ || s.l_) throw err("EISCONN", "already connected", 106);
       s.k_ = 1;
-      return s.addr_(address).then((list) => {
-        let i = 0;
-        // seed 000: a name may have several addresses; try each in turn until one connects
-        const next = (e?: CodedError): Promise<void> =>
-          i < list.length && !s.c_ && (!e || e.code != "EMFILE") ? s.open_(list[i++]).then(undefined, next) : Promise.reject(e);
-        return next();
-      }).then(() => { s.k_ = 0; }, (e) => {
+      return s.addr_(address).then((l) => s.open_(l, 0)).catch((e) => {
         s.k_ = 0;
         throw e;
       });
@@ -366,13 +361,13 @@ methods(Socket.prototype, {
   },
 
   /** Espruino binds to 0.0.0.0 always: the host part is not used. Ports in use are
-   *  reported by the platform (EADDRINUSE). */
+   *  reported by the platform (EADDRINUSE). Resolves once bound. */
   bind(address) {
     const s = this, port = address[1];
     return s.wait_<unknown>(() => {
-      if (s.n_ || s.u_ || s.s_) throw invalid("already bound or in use");
+      if (s.n_ || s.u_ || s.s_) throw invalid("already bound");
       s.n_ = ["0.0.0.0", port];
-      return s.type == 2 ? s.u_ = s.udp_({ port, group: s.o_.g, reuse: !!s.o_["1.2"] }) : 0;
+      return s.type == 2 ? s.u_ = s.udp_({ port, group: s.o_.g, reuse: s.o_["1.2"] }) : 0;
     });
   },
 
@@ -381,7 +376,7 @@ methods(Socket.prototype, {
     const s = this;
     return s.wait_<unknown>(() => {
       if (s.l_ || s.k_) return 0;
-      if (s.type == 2 || s.s_ || !s.n_) throw invalid("bind((host, port)) a TCP socket first");
+      if (s.type == 2 || s.s_ || !s.n_) throw invalid("bind() first");
       const tls = s.tls_ && s.tls_();
       s.claim_();
       s.k_ = 1;
@@ -447,23 +442,29 @@ methods(Socket.prototype, {
   },
 
   sendto(data, address) {
-    const s = this, d = bytes(data);
+    const s = this, d = bytes(data), bc = s.o_["1.6"];
+    let a = address;
+    const go = (u: UdpSocket) => {
+      u.send(d, a[1], a[0]);
+      return d.length;
+    };
     return s.type == 1 ? s.send(d) : s.wait_(() => {
-      if (!address) throw notConnected();
-      return s.addr_(address).then((l) => (s.u_ || (s.u_ = s.udp_({}))).then((u) => {
-        const a = l[0], bc = s.o_["1.6"], go = (x: UdpSocket) => { x.send(d, a[1], a[0]); };
-        const denied = () => err("EACCES", "broadcast needs setsockopt(SOL_SOCKET, SO_BROADCAST, 1)", 13);
-        if (a[0] == "255.255.255.255" && !bc) throw denied();
+      if (!a) throw notConnected();
+      return s.addr_(a).then((l) => {
+        a = l[0];
+        return s.u_ || (s.u_ = s.udp_({}));
+      }).then((u) => {
         try {
-          go(u);
+          if (!bc && a[0] == "255.255.255.255") throw 0;
+          return go(u);
         } catch (e: any) {
-          if (e.code != "EACCES") throw e;
-          if (!bc) throw denied();
+          if (e && e.code != "EACCES") throw e;
+          if (!bc) throw err("EACCES", "broadcast needs SO_BROADCAST", 13);
           // Espruino cannot broadcast from a bound socket: send through an unbound one,
           // whose replies arrive in this socket's queue too.
           return (s.b_ || (s.b_ = s.udp_({}))).then(go);
         }
-      })).then(() => d.length);
+      });
     });
   },
 
@@ -483,14 +484,13 @@ methods(Socket.prototype, {
 
   /** Idempotent. Queued bytes still go out: the platform ends the stream gracefully. */
   close() {
-    const s = this, shut = (x?: Promise<UdpSocket>) => x && x.then((u) => u.close(), () => {});
+    const s = this;
     if (!s.c_) {
       s.c_ = 1;
       if (s.s_) s.s_.end();
       s.s_ = null;
       if (s.l_) s.l_.close();
-      shut(s.u_);
-      shut(s.b_);
+      [s.u_, s.b_].forEach((x) => x && x.then((u) => u.close(), () => {}));
       inUse -= s.h_;
       s.h_ = 0;
       // connections accepted but never taken
@@ -501,7 +501,7 @@ methods(Socket.prototype, {
   },
 
   settimeout(seconds) {
-    if (seconds != null && !(seconds >= 0)) throw invalid("timeout: seconds >= 0, or null");
+    if (seconds! < 0) throw invalid("timeout < 0");
     this.t_ = seconds;
   },
 
@@ -531,7 +531,7 @@ methods(Socket.prototype, {
     const s = this, k = level + "." + option;
     s.live_();
     if (k == "0.35") {
-      if (s.u_) throw invalid("join multicast groups before bind(): Espruino cannot join later");
+      if (s.u_) throw invalid("IP_ADD_MEMBERSHIP must come before bind()");
       s.o_.g = inet_ntoa((value as Uint8Array).subarray(0, 4));
     }
     s.o_[k] = value;
@@ -547,7 +547,7 @@ methods(Socket.prototype, {
 export function socket(family?: number, type?: number): Socket {
   type = type || 1;
   if ((family || 2) != 2 || type != 1 && type != 2) {
-    throw err("EAFNOSUPPORT", "AF_INET with SOCK_STREAM or SOCK_DGRAM only", 97);
+    throw err("EAFNOSUPPORT", "AF_INET, SOCK_STREAM or SOCK_DGRAM only", 97);
   }
   return new Socket(type);
 }

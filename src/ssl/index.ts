@@ -17,8 +17,6 @@ export const CERT_REQUIRED = 2;
 export const PROTOCOL_TLS_CLIENT = 16;
 export const PROTOCOL_TLS_SERVER = 17;
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /** DER bytes from DER bytes or PEM (text or bytes). Of PEM, the blocks whose label names a
  *  KEY when `key`, else the others (certificates), concatenated. */
 export function toDer(x: Data, key?: unknown): Uint8Array {
@@ -32,12 +30,13 @@ export function toDer(x: Data, key?: unknown): Uint8Array {
   const p = s.split("-----"), out: Uint8Array[] = [];
   for (i = 2; i < p.length; i += 4) {
     if ((p[i - 1].indexOf("KEY") >= 0) == !!key) {
-      // base64; other characters (white space, "=") are skipped
+      // base64
       const o: number[] = [], b = p[i];
       let acc = 0, bits = 0;
       for (let j = 0; j < b.length; j++) {
-        const v = B64.indexOf(b.charAt(j));
-        if (v >= 0) {
+        // A-Z a-z 0-9 + / -> 0..63; anything else (white space, "=") is out of range
+        const c = b.charCodeAt(j), v = c > 96 ? c - 71 : c > 64 ? c - 65 : c > 47 ? c + 4 : c == 43 ? 62 : c == 47 ? 63 : -1;
+        if (v >>> 0 < 64) {
           acc = acc << 6 | v;
           bits += 6;
           if (bits >= 8) o.push(acc >> (bits -= 8) & 255);
@@ -46,7 +45,7 @@ export function toDer(x: Data, key?: unknown): Uint8Array {
       out.push(new Uint8Array(o));
     }
   }
-  if (!out.length) throw err("EINVAL", "no " + (key ? "key" : "certificate") + ": PEM text or DER bytes", 22);
+  if (!out.length) throw err("EINVAL", "no PEM " + (key ? "key" : "certificate"), 22);
   return cat(out);
 }
 
@@ -96,17 +95,16 @@ methods(SSLContext.prototype, {
     const c = this, o = opts || {}, caps = P.caps, host = o.server_hostname, server = o.server_side;
     const verify = c.verify_mode != CERT_NONE;
     sock.live_();
-    if (server && !caps.tlsServer) throw err("EOPNOTSUPP", "this firmware has no TLS server", 95);
+    if (server && !caps.tlsServer) throw err("EOPNOTSUPP", "no TLS server on this firmware", 95);
     if (verify && !caps.tlsVerify) {
-      throw err("CERT_UNVERIFIABLE", "this firmware cannot verify certificates (no tlsVerify): " +
-        "verify_mode=CERT_NONE, check_hostname=False for encryption only");
+      throw err("CERT_UNVERIFIABLE", "no tlsVerify: this firmware cannot check certificates; CERT_NONE encrypts only");
     }
     if (c.check_hostname && (!verify || !host && !server)) {
-      throw err("EINVAL", "check_hostname needs CERT_REQUIRED and server_hostname", 22);
+      throw err("EINVAL", "check_hostname needs CERT_REQUIRED, server_hostname", 22);
     }
     if (server && !c.cert_) throw err("EINVAL", "load_cert_chain() first", 22);
-    if (verify && !c.ca_) throw err("CERT_UNKNOWN_CA", "no CA: load_verify_locations() first");
-    if (sock.s_ || sock.k_ || sock.l_) throw err("EISCONN", "wrap the socket before connect()", 106);
+    if (verify && !c.ca_) throw err("CERT_UNKNOWN_CA", "load_verify_locations() first");
+    if (sock.s_ || sock.k_ || sock.l_) throw err("EISCONN", "wrap before connect()", 106);
     sock.context = c;
     sock.tls_ = () => {
       if (verify && P.now() < CLOCK_FLOOR) throw err("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
@@ -128,3 +126,6 @@ export function wrap_socket(sock: Socket, o?: WrapOptions & {
   if (o.certfile) c.load_cert_chain(o.certfile, o.keyfile);
   return c.wrap_socket(sock, o);
 }
+
+/** The module as `require("ssl")` gives it (a plain object: no getter per export). */
+export const ssl = { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, SSLContext, wrap_socket };
