@@ -15,6 +15,7 @@ import { benchEspruino } from "./bench/espruino.ts";
 import { benchGetaddrinfoCold } from "./bench/getaddrinfo-cold.ts";
 import { benchMdns } from "./bench/mdns.ts";
 import { benchResolver } from "./bench/resolver.ts";
+import { benchStreams, benchTlsHandshake } from "./bench/streams.ts";
 import { buildAll, sizeGrids } from "./bench/sizes.ts";
 import { formatGrid, formatSection, verdict, type Figure, type Section } from "./bench/table.ts";
 import { ROOT } from "./build.ts";
@@ -90,6 +91,9 @@ async function main(argv: string[]): Promise<number> {
   show({ title: "ntptime (emulator)", figures: await benchNtp(outDir, args.board, runs) });
 
   show({ title: "mdns against avahi-daemon (Linux board and avahi in network namespaces)", figures: await benchMdns(linuxDir, { quick: args.quick }) });
+
+  show({ title: "Streams and TLS (linux board in the emulator, real sockets on loopback)",
+    figures: [...(await benchStreams(linuxDir, args.quick ? 32 : 1024, runs)), ...(await benchTlsHandshake(linuxDir, args.quick ? 1 : 9))] });
 
   if (args.espruino) {
     if (!existsSync(args.espruino)) show({ title: "Real interpreter", figures: [{ what: "micro-benchmarks", value: null, unit: "", note: `failed: no binary at ${args.espruino}` }] });

@@ -50,6 +50,7 @@ describe("bench: npm run bench -- --quick", function () {
       "== DNS and names (Node)",
       "== ntptime (emulator)",
       "== mdns against avahi-daemon",
+      "== Streams and TLS",
       "== Summary:",
     ]) assert.ok(run.stdout.includes(heading), `missing "${heading}" in:\n${run.stdout}`);
     assert.doesNotMatch(run.stdout, /Real interpreter/, "no --espruino, no real-interpreter section");
@@ -70,6 +71,8 @@ describe("bench: npm run bench -- --quick", function () {
       /^cached getaddrinfo, bundle in the emulator .* >= 50000 \/s/m,
       /^cached Resolver\.query .* >= 50000 \/s/m,
       /^ntptime\.settime\(\) offset error .* <= 1 ms/m,
+      /^TCP echo throughput, shim \/ raw Node net .* >= 0\.8 x/m,
+      /^TLS handshake, connect\(\) to handshake done/m,
     ]) assert.match(run.stdout, row);
   });
 
