@@ -49,10 +49,10 @@ interface Rec {
   /** unique (cache-flush) or shared */
   u: boolean;
   /** live (claimed) or not yet (probing) */
-  l: boolean;
-  /** last multicast, last unicast (ms) */
-  s: number;
-  us: number;
+  l?: boolean;
+  /** last multicast, last unicast (ms; undefined: never, so every `now - s < x` is false) */
+  s?: number;
+  us?: number;
   /** identity: lowercase name, type and rdata bytes */
   k: string;
   svc_?: Service;
@@ -79,8 +79,8 @@ const plain = (r: Rec): boolean => r.t != TYPE_NSEC;
 /** Events: "claimed"(hostname) when probing won the host name; "conflict"(old, new) when a
  *  name was lost (host: bare names; service instances: full names). */
 export class Responder extends Emitter {
-  hostname: string;
-  services: Service[];
+  declare hostname: string;
+  declare services: Service[];
   /** Opens the socket, probes (§8.1) and announces (§8.3); resolves once the records are
    *  claimed (after any renaming). */
   declare start: () => Promise<void>;
@@ -205,7 +205,7 @@ export class Responder extends Emitter {
         const k = keyOf(name, t, d);
         if (!list.some((r) => r.k == k)) {
           list.push(old.filter((r) => r.k == k)[0]
-            || { name_: name, n: lower(name), t: t, d: d, ttl_: ttl, u: u, k: k, svc_: svc, l: false, s: -1e9, us: -1e9 });
+            || { name_: name, n: lower(name), t: t, d: d, ttl_: ttl, u: u, k: k, svc_: svc });
         }
       };
       if (opts.hostRecords !== false && addr && addr != "0.0.0.0") {
@@ -261,26 +261,22 @@ export class Responder extends Emitter {
 
     /** Another responder's records: conflicts (§8.1, §9) and duplicate answers (§7.4). */
     const response = (m: Message): void => {
-      const all = m.answers.concat(m.authorities, m.additionals);
-      for (let i = 0, x: ResourceRecord, n: string, mine: Rec[], u: Rec[], k: string; i < all.length; i++) {
-        x = all[i];
-        n = lower(x.name);
-        if (!has(names, n) || (x.rclass || 1) != CLASS_IN) continue;
-        k = keyOf(n, x.type, x.data);
-        mine = recs.filter((r) => r.n == n);
-        u = mine.filter((r) => r.u && plain(r));
+      m.answers.concat(m.authorities, m.additionals).some((x) => {
+        const n = lower(x.name);
+        if (!has(names, n) || (x.rclass || 1) != CLASS_IN) return;
+        const k = keyOf(n, x.type, x.data), mine = recs.filter((r) => r.n == n), u = mine.filter((r) => r.u && plain(r));
         // §7.4: someone multicast our pending answer with a TTL not less than ours
         if (mine.some((r) => r.k == k)) pend = pend.filter((r) => r.k != k || x.ttl < r.ttl_);
         else if (u.length && x.ttl) {
           // §8.1: while probing, any record with the name; §9: once live, the same type
           // with other rdata: probe again at once, rename only if that probe fails
-          if (u.some((r) => !r.l)) return conflict(n);
+          if (u.some((r) => !r.l)) return conflict(n), true;
           if (u.some((r) => r.t == x.type)) {
             mine.forEach((r) => (r.l = false));
-            return claim();
+            return claim(), true;
           }
         }
-      }
+      });
     };
 
     /** Answers a query (§6). */
@@ -326,16 +322,16 @@ export class Responder extends Emitter {
         if (!hit) neg.forEach((r) => add1(ans, r));
       });
       // at most one unicast answer per record per second, to anyone (bounded flood cost)
-      const uni = (r: Rec): boolean => now - r.us >= 1000 && (r.us = now, true);
+      const uni = (r: Rec): boolean => !(now - r.us! < 1000) && (r.us = now, true);
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
       // echoed, TTL <= 10, no cache-flush
       if (port != PORT) return reply(ans.filter(uni), { id: m.id, questions: m.questions }, a, port, true);
       // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
       // (then multicast, so other caches refresh too); probes are defended by multicast
-      const u = ans.filter((r) => !probing && has(qu, r) && now - r.s < r.ttl_ * 250);
+      const u = ans.filter((r) => !probing && has(qu, r) && now - r.s! < r.ttl_ * 250);
       reply(u.filter(uni), {}, a, port);
       // §6: multicast a record at most once a second (250 ms when defending a probe)
-      const mc = ans.filter((r) => !has(u, r) && now - r.s >= (probing ? 250 : 1000) && !has(pend, r));
+      const mc = ans.filter((r) => !has(u, r) && !(now - r.s! < (probing ? 250 : 1000)) && !has(pend, r));
       const tc = m.flags & FLAG_TC;
       // unique answers at once; shared ones (and all after a TC query) after 20-120 ms
       // (400-500 ms), aggregated with whatever else waits (§6, §6.4, §7.2)
