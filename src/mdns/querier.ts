@@ -3,7 +3,7 @@
 // multicast. Records heard are cached by TTL (32 per IO), honouring cache-flush (§10.2).
 import { TYPE_A, TYPE_ANY, TYPE_PTR, TYPE_SRV, TYPE_TXT, encodeMessage, parseMessage } from "../dns/message";
 import type { Question, ResourceRecord, Srv } from "../dns/message";
-import { GROUP, PORT, fail, has, join, leave, lower, matcher, mentions } from "./wire";
+import { GROUP, PORT, fail, has, join, leave, lower, matcher } from "./wire";
 import type { Channel, MdnsIO } from "./wire";
 
 /** A heard record: lowercase name, expiry and arrival (ms). */
@@ -51,8 +51,8 @@ function session<T>(io: MdnsIO, ms: number, ask: () => { q: Question[]; known?: 
         reject(x);
       }
     };
-    const recv = (b: Uint8Array): void => {
-      if (b[2] & 128 && mentions(b, matcher(watch()))) {
+    const recv = (b: Uint8Array, s: string): void => {
+      if (b[2] & 128 && matcher(watch())!.test(s)) {
         try {
           const m = parseMessage(b);
           if (take(m.answers.concat(m.additionals))) finish();

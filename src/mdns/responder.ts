@@ -10,7 +10,7 @@ import {
 } from "../dns/message";
 import type { Message, ResourceRecord } from "../dns/message";
 import { Emitter } from "../util/events";
-import { GROUP, PORT, add1, fail, has, join, leave, lower, matcher, mentions } from "./wire";
+import { GROUP, PORT, add1, fail, has, join, leave, lower, matcher } from "./wire";
 import type { Channel, MdnsIO } from "./wire";
 import { reverseName } from "../dns/ip";
 
@@ -347,10 +347,11 @@ export class Responder extends Emitter {
       }
     };
 
-    const recv = (b: Uint8Array, a: string, port: number): void => {
+    const recv = (b: Uint8Array, s: string, a: string, port: number): void => {
       // the fast path: a response can only conflict with unique names (or repeat a
       // pending answer); a query must name one of ours
-      if (mentions(b, b[2] & 128 && !pend.length ? reUniq : reAll)) {
+      const re = b[2] & 128 && !pend.length ? reUniq : reAll;
+      if (re && re.test(s)) {
         try {
           const m = parseMessage(b);
           if (m.flags & FLAG_QR) response(m);

@@ -22,7 +22,8 @@ export interface MdnsIO {
   clearTimeout(id: unknown): void;
 }
 
-export type Receiver = (b: Uint8Array, address: string, port: number) => void;
+/** A packet that passed the header check, as bytes and as a byte string (for the fast path). */
+export type Receiver = (b: Uint8Array, s: string, address: string, port: number) => void;
 
 /** The shared socket and who listens on it. `own` answers from a local responder's
  *  records, so the board can resolve its own names without multicast loopback. */
@@ -47,9 +48,13 @@ export function join(io: MdnsIO, fn: Receiver): Promise<Channel> {
   if (!x.mdnsChannel_) {
     x.mdnsChannel_ = io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((sock) => {
       const ch: Channel = { sock_: sock, subs_: [] };
+      // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
       // Backwards, so a receiver may remove itself while we iterate.
       sock.onmessage = (b, a, p) => {
-        for (let i = ch.subs_.length; i--;) ch.subs_[i](b, a, p);
+        if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
+          // as text() (inline: a call costs more than the test on the board)
+          for (let i = ch.subs_.length, s = typeof E == "undefined" ? text(b) : E.toString(b); i--;) ch.subs_[i](b, s, a, p);
+        }
       };
       return ch;
     }, (e: any) => {
@@ -85,11 +90,13 @@ export function matcher(names: string[]): RegExp | null {
   return a.length ? new RegExp(a.join("|"), "i") : null;
 }
 
-/** The fast path, run on every packet: false unless the packet (OPCODE and RCODE 0,
- *  RFC 6762 §18.3, §18.11) holds a first label of ours anywhere, ASCII case-insensitively
- *  (§16). On Espruino E.toString views the bytes without copying and the regex scans
- *  them natively: interpreted per-byte loops cost far more. A rare false positive only
- *  costs a full parse. */
+/** The bytes as a string: on Espruino E.toString views them without copying, so the fast
+ *  path's regex scans them natively (interpreted per-byte loops cost far more). */
+const text = (b: Uint8Array): string => typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b);
+
+/** The fast path, run on every packet: false unless the packet (OPCODE and RCODE 0)
+ *  holds a first label of ours anywhere, ASCII case-insensitively (§16). A rare false
+ *  positive only costs a full parse. (The channel checks the header once and hands
+ *  its receivers the string; this is the same test in one call.) */
 export const mentions = (b: Uint8Array, re: RegExp | null): boolean =>
-  !!re && b.length > 11 && !(b[2] & 0x78 || b[3] & 15)
-  && re.test(typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b));
+  !!re && b.length > 11 && !(b[2] & 0x78 || b[3] & 15) && re.test(text(b));
