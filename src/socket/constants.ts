@@ -39,6 +39,7 @@ const words = ("SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 AF_ UNSPEC 0 INET 2 IN
   "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL 33 MULTICAST_LOOP 34 ADD_MEMBERSHIP 35 DROP_MEMBERSHIP 36 " +
   "SHUT_ RD 0 WR 1 RDWR 2 MSG_ PEEK 2 DONTWAIT 64 INADDR_ ANY 0 LOOPBACK 2130706433 BROADCAST 4294967295").split(" ");
 for (let i = 0; i < words.length; i++) {
-  if (/_$/.test(words[i])) prefix = words[i];
+  // (no regex here: minified, a regex right after the for-header reads as a division to Espruino)
+  if (words[i].slice(-1) == "_") prefix = words[i];
   else constants[prefix + words[i]] = +words[++i];
 }

@@ -18,7 +18,8 @@ export function parseIpv4Lenient(text: string, exact?: boolean): Uint8Array | nu
     const p = parts[i];
     // every part but the last is one byte; the last fills what is left (4, 3, 2 or 1 bytes)
     const room = i < n - 1 ? 256 : [4294967296, 16777216, 65536, 256][i];
-    const x = !/^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(p) ? NaN
+    // (each alternative anchored: Espruino ignores a "$" after a group of alternatives)
+    const x = !/^0x[0-9a-f]+$|^0[0-7]*$|^[1-9][0-9]*$/i.test(p) ? NaN
       : /x/i.test(p) ? parseInt(p.slice(2), 16) : p[0] == "0" ? parseInt(p, 8) : +p;
     if (!(x < room)) return null; // also NaN, and a fifth part (room undefined)
     v = v * room + x;
