@@ -11,6 +11,9 @@ import { defaultLan, LAB_KEY, LAB_SSID } from "../emulator/default-lan.ts";
 import { until } from "../emulator/espruino/testing.ts";
 import { Lan, type Host, type Router, type RouterOptions } from "../emulator/lan/lan.ts";
 import { ev, runVirtual, start, type Outcome } from "./helpers/board.ts";
+import { Resolver } from "../src/dns/resolver.ts";
+import { TYPE_A } from "../src/dns/message.ts";
+import { inMemoryIO } from "../scripts/bench/resolver.ts";
 
 /** Runs `expr` to completion, moving the board's virtual clock forward as needed. */
 const run = (board: EmulatedBoard, expr: string, virtualLimitMs = 20000): Promise<Outcome> =>
@@ -287,5 +290,24 @@ describe("resolver: servers from DHCP (emulated ESP32 with dhcpInfo)", function 
     assert.equal(o.ok, false, `resolved to ${JSON.stringify(o.value)}`);
     assert.equal(o.code, "EAI_AGAIN");
     assert.ok(stats.queries >= 2, "retransmitted");
+  });
+});
+
+describe("resolver: the cache is bounded (Resolver on Node, in-memory IO)", function () {
+  it("after many distinct names it holds only a bounded number: the early ones are asked again, the last is still cached", async function () {
+    const io = inMemoryIO(), send = io.openUdp;
+    let sent = 0;
+    io.openUdp = (o) => send(o).then((s) => {
+      const f = s.send.bind(s);
+      s.send = (d, p, a) => { sent++; f(d, p, a); };
+      return s;
+    });
+    const r = new Resolver(io);
+    for (let i = 0; i < 100; i++) await r.query(`n${i}.example`, TYPE_A);
+    assert.equal(sent, 100);
+    await r.query("n99.example", TYPE_A);
+    assert.equal(sent, 100, "the newest entry is cached");
+    for (let i = 0; i < 100; i++) await r.query(`n${i}.example`, TYPE_A);
+    assert.ok(sent >= 100 + 60, `at most 40 of 100 names stayed cached (${sent - 100} asked again)`);
   });
 });
