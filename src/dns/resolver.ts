@@ -51,15 +51,17 @@ const lower = (s: string): string => s.toLowerCase();
 /** TTLs with the top bit set count as 0 (RFC 2181 §8); capped at a day. */
 const clampTtl = (ttl: number): number => (ttl > 2147483647 ? 0 : Math.min(ttl, MAX_TTL));
 
-/** A resolver over `io`. (A closure, not a class: local names minify, properties do not.) */
-export function createResolver(io: ResolverIO): Resolver {
+/** A resolver over the IO functions of ResolverIO, handed in one by one (a closure over
+ *  parameters, not a class or an object: local names minify, properties do not). */
+export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: ResolverIO["connectTcp"], now: () => number,
+  randomBytes: ResolverIO["randomBytes"], servers: () => string[], error: ResolverIO["error"], hostByName?: ResolverIO["hostByName"]): Resolver {
   // by "name/type": [expires (ms), the answer or the EAI code to fail with]
   let cache: { [key: string]: [number, Answer | string] } = {};
   const pending: { [key: string]: Promise<Answer> | undefined } = {};
 
   const failure = (code: string, name: string, ttl?: number): CodedError & { ttl?: number } =>
-    Object.assign(io.error(code, (code > "EAI_G" ? "no DNS record for " : code > "EAI_B" ? "DNS failed for " : "no DNS answer for ")
-      + name + (code > "EAI_B" ? "" : " from " + io.servers().join(", "))), { ttl });
+    Object.assign(error(code, (code > "EAI_G" ? "no DNS record for " : code > "EAI_B" ? "DNS failed for " : "no DNS answer for ")
+      + name + (code > "EAI_B" ? "" : " from " + servers().join(", "))), { ttl });
 
   /** One exchange with `server`: resolves with the reply to exactly this query (RFC 5452
    *  §9.1: from the server asked, QR set, opcode 0, same ID and question), rejects on a
@@ -67,12 +69,12 @@ export function createResolver(io: ResolverIO): Resolver {
    *  UDP (from a random port) unless `id` is given: then over TCP (RFC 7766), after a
    *  truncated UDP reply with that ID. */
   const ask = (server: string, name: string, type: number, ms: number, seen: any[], id?: number): Promise<Message> => {
-    const tcp = id! >= 0, r = io.randomBytes(4);
+    const tcp = id! >= 0, r = randomBytes(4);
     if (!tcp) id = r[0] << 8 | r[1];
     const q = encodeMessage({ id, flags: FLAG_RD, questions: [{ name, type }] });
-    let buf = new Uint8Array(q.length + 2);
-    return (tcp ? io.connectTcp(server, 53) as Promise<any>
-      : io.openUdp({ port: 1024 + (r[2] << 8 | r[3]) % 64512 }).catch(() => io.openUdp({}))).then((s) => new Promise<Message>((resolve, reject) => {
+    let buf = new Uint8Array(0);
+    return (tcp ? connectTcp(server, 53) as Promise<any>
+      : openUdp({ port: 1024 + (r[2] << 8 | r[3]) % 64512 }).catch(() => openUdp({}))).then((s) => new Promise<Message>((resolve, reject) => {
       const end = (m?: Message | Promise<Message>): void => {
         clearTimeout(timer);
         s.ondata = s.onclose = s.onerror = s.onmessage = null;
@@ -103,11 +105,8 @@ export function createResolver(io: ResolverIO): Resolver {
           if (b.length >= (b[0] << 8 | b[1]) + 2) got(b.subarray(2, (b[0] << 8 | b[1]) + 2));
         };
         s.onclose = s.onerror = () => end();
-        buf[0] = q.length >> 8;
-        buf[1] = q.length;
-        buf.set(q, 2);
-        s.write(buf);
-        buf = buf.subarray(0, 0);
+        s.write(new Uint8Array([q.length >> 8, q.length]));
+        s.write(q);
       } else {
         s.onmessage = (d: Uint8Array, a: string, p: number) => a == server && p == 53 ? got(d) : seen[0] = 1;
         try {
@@ -124,20 +123,20 @@ export function createResolver(io: ResolverIO): Resolver {
    *  server), there is no last resort (Wifi.getHostByName, A only): the firmware's resolver
    *  checks less and would take them. */
   const exchange = (name: string, type: number): Promise<Message> => {
-    const servers = io.servers(), n = servers.length, seen: any[] = [];
+    const list = servers(), n = list.length, seen: any[] = [];
     let last: Message | undefined;
     const attempt = (i: number): Promise<Message> => {
       if (i < n * TRIES) {
-        return ask(servers[i % n], name, type, 1000 << i / n, seen).then((m) => {
+        return ask(list[i % n], name, type, 1000 << i / n, seen).then((m) => {
           if ((m.flags & 15) % 3 != 2) return m;
           last = m;
           return attempt(i + 1);
         }, () => attempt(i + 1));
       }
-      return last ? Promise.resolve(last) : (type != 1 || seen[0] || !io.hostByName ? Promise.resolve(null) : io.hostByName(name))
+      return last ? Promise.resolve(last) : (type != 1 || seen[0] || !hostByName ? Promise.resolve(null) : hostByName(name))
         .then((ip) => {
           if (!ip) throw failure("EAI_AGAIN", name, FAILURE_TTL);
-          return { flags: 0, authorities: [], answers: [{ name, type, ttl: 0, data: ip }] } as any;
+          return { authorities: [], answers: [{ name, type, ttl: 0, data: ip }] } as any;
         });
     };
     return attempt(0);
@@ -184,12 +183,12 @@ export function createResolver(io: ResolverIO): Resolver {
         delete pending[key];
         if (r[1] > 0) {
           if (Object.keys(cache).length >= CACHE_SIZE) cache = {};
-          cache[key] = [io.now() + r[1] * 1000, e ? e.code : r[0]];
+          cache[key] = [now() + r[1] * 1000, e ? e.code : r[0]];
         }
         if (e) throw e;
         return r[0];
       };
-      if (hit && hit[0] > io.now()) {
+      if (hit && hit[0] > now()) {
         return typeof hit[1] == "string" ? Promise.reject(failure(hit[1], name)) : Promise.resolve(hit[1]);
       }
       return pending[key] || (pending[key] = resolve(name, type, []).then(done, (e) => done([, e.ttl], e)));
@@ -198,5 +197,7 @@ export function createResolver(io: ResolverIO): Resolver {
   return self;
 }
 
-/** `new Resolver(io)` (on Node) is createResolver(io); device code calls createResolver. */
-export const Resolver = createResolver as unknown as new (io: ResolverIO) => Resolver;
+/** `new Resolver(io)` (on Node); device code calls createResolver. */
+export const Resolver = function (io: ResolverIO) {
+  return createResolver(io.openUdp, io.connectTcp, io.now, io.randomBytes, io.servers, io.error, io.hostByName);
+} as unknown as new (io: ResolverIO) => Resolver;

@@ -10,7 +10,7 @@ import type { AddrInfo, Resolved } from "./addrinfo";
 import { gaierror } from "./errors";
 
 // gaierror gives EAI_* codes their errno and leaves others (ETIMEDOUT...) plain coded errors
-export const resolver = createResolver({ openUdp, now, randomBytes, hostByName, connectTcp, servers: dnsServers, error: gaierror });
+export const resolver = createResolver(openUdp, connectTcp, now, randomBytes, dnsServers, gaierror, hostByName);
 
 /** Where `.local` names go (RFC 6762 §3): the mdns module (always in the bundle) installs
  *  its querier here; they never go to unicast DNS. */
