@@ -304,9 +304,21 @@ export function checkDialect(code: string, opts: GateOptions): Violation[] {
     },
     Import(path) { report(path.node, "dynamic-import", "import(): Espruino has none"); },
     BigIntLiteral(path) { report(path.node, "bigint", "BigInt literal: Espruino has no BigInt"); },
+    ArrayExpression(path) {
+      // measured: `c=>[,c.x]` and `c=>f([,1])` are SyntaxErrors on Espruino (holes inside an
+      // arrow's expression body); elsewhere a hole reads as null, not undefined
+      if (path.node.elements.some((e) => e === null)) report(path.node, "array-hole", "array hole [,x]: Espruino cannot parse it inside an arrow's expression body; write the element (undefined or 0)");
+    },
     RegExpLiteral(path) {
       const problems = regexProblems(path.node.pattern, path.node.flags);
       if (problems.length) report(path.node, "regex", `regex /${path.node.pattern}/${path.node.flags}: ${problems.join("; ")}`);
+      // Espruino's lexer takes `/` for division after `)` (jslex.c, JSLJT_FORWARDSLASH): the
+      // minifier makes `if (c) /x/.test(s)` or `for (...) /x/.test(s)` into exactly that.
+      let i = (path.node.start ?? 0) - 1;
+      while (i >= 0 && /\s/.test(code[i]!)) i--;
+      if (code[i] === ")") {
+        report(path.node, "regex-after-paren", `regex /${path.node.pattern}/ right after ")": Espruino reads the "/" as division there; keep the regex in a variable`);
+      }
     },
     "NewExpression|CallExpression"(path: NodePath<T.NewExpression | T.CallExpression>) {
       const n = path.node;

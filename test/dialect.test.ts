@@ -26,7 +26,7 @@ describe("dialect gate: forbidden constructs in TypeScript are refused with file
   const fixtures = [
     "async", "generator", "label", "globals", "statics", "prototype", "length", "regex",
     "regexp-constructor", "finally", "extends-error", "tagged-template", "arraybuffer-slice",
-    "hoisting", "math-pow", "bigint",
+    "hoisting", "math-pow", "bigint", "regex-after-paren",
   ];
   for (const name of fixtures) {
     it(`${name}.ts`, async () => {
@@ -83,6 +83,10 @@ describe("dialect gate: the gate itself, on already-lowered JavaScript", () => {
     ["regex", "/a(?:b)/;"],
     ["regex", "/(ab)+/;"],
     ["regex", "/a/m;"],
+    ["regex-after-paren", "if (a) /x/.test(s);"],
+    ["array-hole", "var f = (c) => g([, c.ttl]);"],
+    ["array-hole", "[1, , 2];"],
+    ["regex-after-paren", "for (;;) /x/.test(s) ? f() : g();"],
     ["hoisting", "f(); function f() {}"],
   ];
   for (const [rule, code] of cases) {
@@ -93,6 +97,8 @@ describe("dialect gate: the gate itself, on already-lowered JavaScript", () => {
   }
 
   const allowed = [
+    "if (a) { /x/.test(s); }",
+    "(function () { return /x/.test(s); });",
     'typeof Symbol !== "undefined";',
     "var Map = function () {}; new Map();",
     "Object.prototype.hasOwnProperty.call(o, 'k');",

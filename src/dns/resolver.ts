@@ -191,7 +191,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
       if (hit && hit[0] > now()) {
         return typeof hit[1] == "string" ? Promise.reject(failure(hit[1], name)) : Promise.resolve(hit[1]);
       }
-      return pending[key] || (pending[key] = resolve(name, type, []).then(done, (e) => done([, e.ttl], e)));
+      return pending[key] || (pending[key] = resolve(name, type, []).then(done, (e) => done([0, e.ttl], e)));
     },
   };
   return self;
