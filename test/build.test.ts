@@ -16,7 +16,8 @@ describe("build: every board profile", function () {
   const builds = new Map<string, BoardBuild>();
   let tmp = "";
 
-  before(async () => {
+  before(async function () {
+    this.timeout(120000); // seven boards, two bundles each
     tmp = mkdtempSync(path.join(tmpdir(), "camnet-build-"));
     for (const b of boards) builds.set(b.id, await buildBoard(b, { outDir: path.join(tmp, b.id) }));
   });
@@ -86,6 +87,39 @@ describe("build: every board profile", function () {
       ' print("mdns=" + require("mdns").hostname()); quit(); }, 2000);\n');
     assert.ok(lines.includes("hostname=espruino"), lines.join("\n"));
     assert.ok(lines.includes("mdns=espruino"), "the JS responder runs on the real interpreter: " + lines.join("\n"));
+  });
+
+  it("on the real interpreter, name look-ups succeed and fail with their codes, and nothing is left uncaught", function () {
+    const bin = espruinoBinary();
+    if (!bin) this.skip();
+    const code = readFileSync(path.join(builds.get("linux")!.outDir, "camnet.js"), "utf8");
+    const lines = runOnEspruino(bin!, code + `
+var socket = require("socket"), out = function (tag) { return function (v) { print(tag + "=" + (v && v.code ? v.code : JSON.stringify(v))); }; };
+socket.getaddrinfo("127.0.0.1", 80, socket.AF_INET, socket.SOCK_STREAM).then(out("numeric"), out("numeric"));
+socket.getaddrinfo("nowhere.invalid", 80).then(out("unresolvable"), out("unresolvable"));
+socket.getaddrinfo("printer.local", 80).then(out("local"), out("local"));
+print("pton=" + JSON.stringify(socket.inet_pton(socket.AF_INET6, "2001:db8::1").length) + " aton=" + socket.inet_aton("10.1.2.3").length);
+setTimeout(quit, 6000);
+`, 20000);
+    const text = lines.join("\n");
+    assert.ok(lines.includes('numeric=[[2,1,6,"",["127.0.0.1",80]]]'), text);
+    assert.match(text, /^unresolvable=EAI_(NONAME|AGAIN)$/m);
+    assert.ok(lines.includes("local=EAI_NONAME"), text);
+    assert.ok(lines.includes("pton=16 aton=4"), text);
+    assert.doesNotMatch(text, /Uncaught|not defined|SyntaxError/, text);
+  });
+
+  it("the linux firmware boots on the real interpreter: every step logs, a failing step retries with its code, nothing uncaught", function () {
+    const bin = espruinoBinary();
+    if (!bin) this.skip();
+    const code = readFileSync(path.join(builds.get("linux")!.outDir, "firmware.js"), "utf8");
+    const lines = runOnEspruino(bin!, code + "\nsetTimeout(quit, 3500);\n", 20000);
+    const text = lines.join("\n");
+    assert.match(text, /\[boot\] host name espruino/);
+    assert.match(text, /\[boot\] http: serving \//);
+    // no DNS server answers here: the clock step fails with the resolver's code and retries
+    assert.match(text, /\[boot\] clock: EAI_\w+: .*retrying in 1 s/);
+    assert.doesNotMatch(text, /Uncaught|not defined|SyntaxError/, text);
   });
 });
 
