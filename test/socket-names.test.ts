@@ -3,7 +3,11 @@
 // are CPython 3.11's on Debian 12 (glibc 2.36, netbase 6.4), recorded by hand; the inet_pton /
 // inet_ntop cross-check runs against Node's libuv (same ISC code as glibc) on generated input.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import vm from "node:vm";
+import { buildBundle } from "../scripts/build.ts";
+import { espruinoBinary, runOnEspruino } from "../scripts/lib/espruino-run.ts";
 import * as C from "../src/socket/constants.ts";
 import { gaierror, oserror } from "../src/socket/errors.ts";
 import { getprotobyname, getservbyname, getservbyport } from "../src/socket/services.ts";
@@ -350,5 +354,39 @@ describe("gethostbyname_ex and getfqdn shaping", () => {
     assert.equal(pickFqdn(["apu", ["apu.hellfly.net"], ["10.9.0.10"]]), "apu.hellfly.net");
     assert.equal(pickFqdn(["apu", ["box"], ["10.9.0.10"]]), "apu");
     assert.equal(pickFqdn(["43-8.any.icann.org", [], ["192.0.43.8"]]), "43-8.any.icann.org");
+  });
+});
+
+describe("the same answers on the real interpreter", function () {
+  this.timeout(60000);
+  let code = "";
+  let onNode: string[] = [];
+
+  before(async () => {
+    // the pure name functions through the real pipeline, then a driver that prints one line per call
+    const bundle = (await buildBundle({ entry: "test/fixtures/socket/names-entry.ts", board: null, label: "socket-names.js" })).minified;
+    code = bundle + "\n" + readFileSync(new URL("./fixtures/socket/names-driver.js", import.meta.url), "utf8");
+    onNode = await new Promise<string[]>((resolve) => {
+      const lines: string[] = [];
+      vm.runInNewContext(code, {
+        setTimeout, print: (l: string) => (l == "done" ? resolve(lines) : lines.push(l)),
+      });
+    });
+  });
+
+  it("the bundle answers on Node as the unit tests above expect (spot checks)", () => {
+    assert.ok(onNode.includes('inet_aton 0177.0.0.1 => [127,0,0,1]'));
+    assert.ok(onNode.some((l) => l.startsWith("inet_aton 08.1.1.1 !! EINVAL")));
+    assert.ok(onNode.includes('getservbyname www => 80'));
+    assert.ok(onNode.includes('getaddrinfo smtp v4only => [[2,1,6,"",["127.0.0.1",25]],[10,1,6,"",["::1",25,0,0]]]'));
+    assert.ok(onNode.includes("pending 0"));
+    assert.ok(onNode.length >= 90, `${onNode.length} lines`);
+  });
+
+  it("Espruino's Linux build prints the same lines (inet_*, get*by*, constants, getaddrinfo's rules)", function () {
+    const bin = espruinoBinary();
+    if (!bin) this.skip(); // set ESPRUINO_BIN to the Linux build (see /work/notes/espruino-findings.md)
+    // (runOnEspruino trims the ends of lines)
+    assert.deepEqual(runOnEspruino(bin!, code).filter((l) => l != "done"), onNode.map((l) => l.trimEnd()));
   });
 });
