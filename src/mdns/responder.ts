@@ -85,7 +85,7 @@ export class Responder extends Emitter {
    *  claimed (after any renaming). */
   declare start: () => Promise<void>;
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
-  declare stop: () => Promise<void>;
+  declare stop: () => void;
   /** A name chosen by the app: goodbyes for the old records, probe the new ones. */
   declare rename: (name: string) => void;
   /** Link up again or a new address (§8, §8.4): rebuild, re-probe and re-announce all. */
@@ -286,7 +286,8 @@ export class Responder extends Emitter {
       // rdata, compared pairwise: the later one wins, the longer one on a tie; identical
       // sets are our own probe. The loser waits 1 s and probes again.
       if (probing) {
-        const rank = (c: number, t: number, d: any): string => String.fromCharCode(c >> 8, c & 255, t >> 8, t & 255) + rdata(t, d);
+        // class and type as one UTF-16 unit each: string order is their numeric order
+        const rank = (c: number, t: number, d: any): string => String.fromCharCode(c, t) + rdata(t, d);
         uniq.forEach((n) => {
           const ours = recs.filter((r) => r.n == n && r.u && !r.l && plain(r)).map((r) => rank(1, r.t, r.d)).sort();
           const theirs = m.authorities.filter((x) => lower(x.name) == n).map((x) => rank(x.rclass || 1, x.type, x.data)).sort();
@@ -383,7 +384,6 @@ export class Responder extends Emitter {
       ch = reAll = reUniq = null;
       recs = names = uniq = [];
       done();
-      return Promise.resolve();
     };
     this.rename = (name) => {
       if (name !== self.hostname) {
