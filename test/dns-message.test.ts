@@ -9,6 +9,8 @@ import {
 } from "../src/dns/message.ts";
 import type { Message, ResourceRecord } from "../src/dns/message.ts";
 import { ipv4ToText, ipv6ToText, textToIpv4, textToIpv6 } from "../src/dns/ip.ts";
+import { buildBundle, loadBoards } from "../scripts/build.ts";
+import { espruinoBinary, runOnEspruino } from "../scripts/lib/espruino-run.ts";
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ""), "hex"));
@@ -415,5 +417,20 @@ describe("dns ip: address text (RFC 5952, strict dotted quad)", () => {
     for (const t of ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-1", "1.2.3.4 ", "1e2.1.1.1", "0x1.1.1.1", "+1.1.1.1", "1..2.3"]) {
       assert.equal(textToIpv4(t), null, JSON.stringify(t));
     }
+  });
+});
+
+describe("dns message: the same results on the real Espruino interpreter", function () {
+  this.timeout(60000);
+  it("encode, parse, errors and address text print the same lines on Node and on the interpreter (test/fixtures/dns-same.ts)", async function () {
+    const bin = espruinoBinary();
+    if (!bin) this.skip(); // set ESPRUINO_BIN to the Linux build to run this
+    const linux = loadBoards().find((b) => b.id === "linux")!;
+    const code = (await buildBundle({ entry: "test/fixtures/dns-same.ts", board: linux, label: "dns-same.js" })).minified;
+    const node: string[] = [];
+    new Function("print", code)((s: string) => node.push(s));
+    assert.equal(node.length, 16);
+    assert.match(node[1], /"data":"2001:db8::7"/);
+    assert.deepEqual(runOnEspruino(bin!, code + "\nsetTimeout(function(){quit();}, 100);\n"), node);
   });
 });

@@ -34,16 +34,18 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   let s = "", i = 0, z: string;
   for (; i < 16; i += 2) s += ":" + (bytes[o + i] << 8 | bytes[o + i + 1]).toString(16);
   if (!s.indexOf(":0:0:0:0:0:ffff:")) return "::ffff:" + ipv4ToText(bytes, o + 12);
-  // the longest run of two or more zero groups (the first on a tie) becomes "::"
-  for (s += ":", i = 17; i > 4; i -= 2) {
+  // the longest run of two or more zero groups (the first on a tie) becomes "::". (The "x":
+  // Espruino 2v29's indexOf and replace take a needle running past the end as found when
+  // the rest of the string starts it, e.g. "abc".indexOf("cd") == 2.)
+  for (s += ":x", i = 17; i > 4; i -= 2) {
     z = ":0:0:0:0:0:0:0:0:".substring(0, i);
     if (s.indexOf(z) >= 0) {
       s = s.replace(z, "::");
       break;
     }
   }
-  // drop the outer ":" of the first and last group (not of a "::")
-  return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 2) != ":" ? 1 : 0));
+  // drop the outer ":" of the first and last group (not of a "::"), and the "x"
+  return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 3) != ":" ? 2 : 1));
 }
 
 /** Writes the sixteen bytes of IPv6 `text` at `out[offset]`; false when it is not an IPv6 address. */
