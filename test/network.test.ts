@@ -54,6 +54,29 @@ describe("network (bundle on an emulated ESP32)", function () {
     assert.equal(router.dhcp.leases().find((l) => l.ip === ip)?.hostname, "kitchen-cam");
   });
 
+  it("active(), status('rssi') and config(key) as MicroPython has them; an unknown key is EINVAL naming the known ones", async function () {
+    const { board, ap } = await boot();
+    assert.equal(ev(board, "sta.active()"), false);
+    assert.equal(ev(board, "sta.active(true)"), true);
+    assert.equal(ev(board, "sta.status()"), ev(board, "network.STAT_IDLE"));
+    ev(board, `network.hostname("kitchen-cam")`);
+    await resolved(board, `sta.connect("home", "secret123")`);
+    assert.equal(ev(board, `sta.status("rssi")`), ap.rssi);
+    assert.equal(ev(board, `sta.config("ssid")`), "home");
+    assert.equal(ev(board, `sta.config("hostname")`), "kitchen-cam");
+    assert.equal(ev(board, `sta.config("dhcp_hostname")`), "kitchen-cam");
+    assert.equal(ev(board, `sta.config("channel")`), ap.channel);
+    assert.match(ev(board, `sta.config("mac")`), /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i);
+    assert.deepEqual(ev(board, `sta.config("dns")`), ev(board, "network.dnsServers()"));
+    const e = thrown(board, `sta.config("txpower")`);
+    assert.equal(e.code, "EINVAL");
+    assert.match(e.message!, /"txpower".*ssid/);
+    assert.equal(thrown(board, "network.WLAN(network.AP_IF)").code, "EOPNOTSUPP");
+    await resolved(board, "sta.active(false) && null");
+    await until(() => ev(board, "sta.isconnected()") === false, "active(false) leaves the network");
+    assert.equal(ev(board, "sta.active()"), false);
+  });
+
   it("a wrong password rejects with AUTH_FAIL and says to check the key", async function () {
     const { board } = await boot();
     const o = await settle(board, `sta.connect("home", "wrong-key")`);

@@ -30,7 +30,7 @@ let isActive = up;
  *  set while up, mDNS follows at once and DHCP at the next link-up. */
 export function hostname(n?: string): string {
   if (n === undefined) return name;
-  let bad: string[] | null = null;
+  let bad: string[] | null;
   const why = typeof n != "string" ? "must be a string"
     : /\.local$/i.test(n) ? `: pass the bare name "${n.slice(0, -6)}"`
     : !n ? "is empty"
@@ -109,7 +109,7 @@ if (CAMNET_BOARD.capabilities.wifi) {
 /** The station interface. */
 const sta = {
   active(on?: boolean): boolean {
-    if (on !== undefined) {
+    if (on != null) {
       isActive = on;
       if (!on) sta.disconnect();
     }

@@ -240,7 +240,7 @@ export const setNetifHostname = (name: string): void => W.setHostname(name);
 
 /** Quirk: after a link loss the driver retries twice, then emits `disconnected` and
  *  stops Wi-Fi for good; the caller must reconnect. */
-export const onWifiDisconnected = (fn: (reason: string) => void): void => W.on("disconnected", (d: any) => fn(d.msg || d.reason));
+export const onWifiDisconnected = (fn: (reason: string) => void): void => W.on("disconnected", (d: any) => fn(d.msg));
 
 export const wifiStatus = (): { station: string; ssid?: string; rssi?: number; channel?: number } =>
   CAMNET_BOARD.capabilities.wifi ? W.getStatus() : { station: "connected" };
@@ -264,7 +264,7 @@ export function hostByName(name: string): Promise<string | null> {
     const timer = setTimeout(resolve, 5000, null);
     W.getHostByName(name, (ip: string | null) => {
       clearTimeout(timer);
-      resolve(ip || null);
+      resolve(ip); // the address, or null
     });
   }));
 }
