@@ -37,7 +37,7 @@ export function hostname(n?: string): string {
     : n.length > CAMNET_BOARD.capabilities.hostnameMax ? "is too long"
     : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad[0]}"`
     : /^-|-$/.test(n) ? "has a hyphen at an end" : "";
-  if (why) throw codedError("EINVAL", `host name ${JSON.stringify(n)} ${why}; use one label of at most ${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
+  if (why) throw codedError("EINVAL", `host name "${n}" ${why}; use one label of at most ${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
   if (n != name) {
     name = n;
     if (CAMNET_BOARD.capabilities.wifi && up) {
@@ -61,7 +61,7 @@ function ifconfig(config?: string[]): string[] {
     // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
     if (config[0] != c.ip) events.emit("connected", ifconfig());
   }
-  return [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
+  return [c.ip, c.netmask, c.gateway, dnsServers()[0] || c.gateway];
 }
 
 const cancelRetry = (): void => {
@@ -169,7 +169,9 @@ export function WLAN(iface?: number): typeof sta {
 /** Servers for the resolver and SNTP: DHCP-learned where exposed, else the gateway. */
 export function dnsServers(): string[] {
   const c = platformIf();
-  return c.dns.length ? c.dns : c.gateway != "0.0.0.0" ? [c.gateway] : [];
+  // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
+  return (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns.length ? c.dns
+    : c.gateway != "0.0.0.0" ? [c.gateway] : [];
 }
 
 /** The `network` module as require("network") gives it (one plain object: re-exported
