@@ -31,8 +31,10 @@ interface Rig {
 let rigs: Rig[] = [];
 
 /** A LAN on the board's virtual clock with an access point and a router, and a board
- *  (`boardId`) joined to it; ntptime.timeout stays at its default 1 s. */
-async function rig(opts: { boardId?: string; latencyMs?: number; router?: RouterOptions; setup?: (lan: Lan, router: Router) => void } = {}): Promise<Rig> {
+ *  (`boardId`) joined to it; ntptime.timeout stays at its default 1 s. The linux board is
+ *  a wired host at 192.168.1.40 (no DHCP at boot); `wallStartMs` is the board's clock at
+ *  power-on (default 1970). */
+async function rig(opts: { boardId?: string; latencyMs?: number; router?: RouterOptions; setup?: (lan: Lan, router: Router) => void; wallStartMs?: number } = {}): Promise<Rig> {
   let board: EmulatedBoard | undefined;
   const clock: LanClock = {
     now: () => REF_BASE + (board ? board.clock.mono() : 0),
@@ -49,7 +51,8 @@ async function rig(opts: { boardId?: string; latencyMs?: number; router?: Router
   lan.addAccessPoint({ ssid: SSID, password: KEY });
   const router = lan.addRouter(opts.router ?? {});
   opts.setup?.(lan, router);
-  board = await bootBoard({ board: opts.boardId ?? "esp32", lan, virtualTime: true });
+  const host = opts.boardId == "linux" ? lan.addHost({ ip: "192.168.1.40" }) : undefined;
+  board = await bootBoard({ board: opts.boardId ?? "esp32", lan, host, virtualTime: true, wallStartMs: opts.wallStartMs });
   const b = board;
   const r: Rig = {
     lan, router, board: b,
@@ -304,6 +307,34 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       await ok(board, `ntptime.settime()`);
       assert.equal(dhcpNtp.requests, 0);
       assert.equal(router.ntp.requests, 1);
+    });
+  });
+
+  describe("a clock setTime() cannot move (the Linux build)", function () {
+    it("linux, clock at host time, reference in 2030: settime() rejects with EOPNOTSUPP, synced() stays false, no onstep", async function () {
+      const { board, router, error } = await rig({ boardId: "linux", latencyMs: 5 });
+      const before = board.clock.now();
+      assert.ok(Math.abs(error()) > 86400e3, "the host's clock is years from the reference");
+      ev(board, `ntptime.host = "${router.address}"; globalThis.steps = []; ntptime.onstep = function (o) { steps.push(o); };`);
+      const o = await run(board, `ntptime.settime()`);
+      assert.equal(o.ok, false);
+      assert.equal(o.code, "EOPNOTSUPP", `${o.code}: ${o.message}`);
+      assert.match(o.message!, /setTime\(\).*host/);
+      assert.equal(router.ntp.requests, 1, "the server did answer");
+      assert.equal(ev(board, `ntptime.synced()`), false);
+      assert.deepEqual(ev(board, `steps`), []);
+      assert.ok(Math.abs(board.clock.now() - before) < 60e3, "the clock did not move");
+      assert.ok(board.quirks.some((q) => /setTime\(\) has no effect/.test(q)), "setTime() was called");
+      const t = await ok(board, `ntptime.time()`);
+      assert.ok(Math.abs(t - router.ntp.now()) < 20, "time() still reads the server");
+    });
+
+    it("linux, host clock already on the reference: settime() succeeds (the clock is right), synced()", async function () {
+      const { board, router, error } = await rig({ boardId: "linux", latencyMs: 5, wallStartMs: REF_BASE });
+      ev(board, `ntptime.host = "${router.address}"`);
+      await ok(board, `ntptime.settime()`);
+      assert.equal(ev(board, `ntptime.synced()`), true);
+      assert.ok(Math.abs(error()) < 1);
     });
   });
 

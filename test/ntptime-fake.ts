@@ -24,6 +24,9 @@ export function ntpTimestamp(unixMs: number): Uint8Array {
   return out;
 }
 
+/** One getaddrinfo entry for an IPv4 address, port 123. */
+export const addrInfo = (address: string): [number, number, number, string, [string, number]] => [2, 2, 17, "", [address, 123]];
+
 export interface ReplyFields {
   li?: number;
   vn?: number;
@@ -98,6 +101,14 @@ export class Lab {
     return id;
   }
 
+  /** A client interval: re-armed (same id) before each run. */
+  every(ms: number, fn: () => void): number {
+    const id = ++this.seq;
+    const arm = () => this.timers.set(id, { at: this.mono + ms, seq: id, fn: () => (arm(), fn()), client: true });
+    arm();
+    return id;
+  }
+
   clientTimers(): number {
     let n = 0;
     for (const t of this.timers.values()) if (t.client) n++;
@@ -106,7 +117,7 @@ export class Lab {
 
   deps(): NtpDeps {
     return {
-      openUdp: () => {
+      openUdp_: () => {
         this.opens++;
         let closed = false;
         const sock: UdpSocket = {
@@ -135,29 +146,34 @@ export class Lab {
         };
         return Promise.resolve(sock);
       },
-      now: () => this.mono + this.wallOffset,
-      setClock: (ms) => {
+      now_: () => this.mono + this.wallOffset,
+      setClock_: (ms) => {
         this.setClockCalls.push(ms);
         this.wallOffset = ms - this.mono;
       },
-      resolve: (host) => {
+      // getaddrinfo(host, 123, AF_INET): [family, type, proto, canonname, [address, port]]
+      resolve_: (host, port, family) => {
         this.resolved.push(host);
-        if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return Promise.resolve([host]);
+        if (port !== 123 || family !== 2) throw new Error(`getaddrinfo(${host}, ${port}, ${family}): expected port 123, AF_INET`);
+        const info = (list: string[]) => Promise.resolve(list.map((a) => addrInfo(a)));
+        if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return info([host]);
         const r = this.dns[host];
         if (!r) return Promise.reject(Object.assign(new Error(`getaddrinfo: "${host}" does not exist`), { code: "EAI_NONAME" }));
         if (!Array.isArray(r)) return Promise.reject(Object.assign(new Error(r.message), { code: r.code }));
-        return Promise.resolve(r.slice());
+        return info(r);
       },
-      dhcpServers: () => this.dhcp.slice(),
-      random: (n) => {
+      ifconfig_: () => ({ ntp: this.dhcp.slice() }),
+      random_: (n) => {
         const b = new Uint8Array(n);
         for (let i = 0; i < n; i++) b[i] = (this.randomCounter * 37 + i * 11) & 255;
         this.randomCounter++;
         return b;
       },
-      buildTimeMs: this.buildTimeMs,
-      setTimeout: (fn, ms) => this.at(ms, fn, true),
-      clearTimeout: (id) => {
+      build_: this.buildTimeMs,
+      setTimeout_: (fn, ms) => this.at(ms, fn, true),
+      setInterval_: (fn, ms) => this.every(ms, fn),
+      // clears timeouts and intervals alike, as Espruino's clearTimeout does
+      clearTimeout_: (id) => {
         if (id === undefined) throw new Error("clearTimeout(undefined) throws on Espruino");
         this.timers.delete(id as number);
       },

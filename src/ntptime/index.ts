@@ -1,27 +1,32 @@
 // ntptime: the seed's `ntptime.settime()`, an SNTP client (RFC 4330) over the platform's
 // UDP, with Promises. IO is handed in (createNtp(deps)), so tests run it on a fake
-// network, a fake clock and fake timers. The clock is set with deps.setClock (Espruino's
-// setTime, which keeps timers valid), never with Wifi.setSNTP.
+// network, a fake clock and fake timers; src/ntptime/wired.ts hands in the board's. The
+// clock is set with deps.setClock_ (Espruino's setTime, which keeps timers valid), never
+// with Wifi.setSNTP. Internal names end in `_` (the build shortens them).
 
 import type { CodedError, UdpOptions, UdpSocket } from "../platform/types";
-import { clockOffset, encodeRequest, readReply, roundTripDelay } from "./packet";
+import { readReply } from "./packet";
 import { codedError } from "../util/errors";
 
 export interface NtpDeps {
-  openUdp(opts: UdpOptions): Promise<UdpSocket>;
+  openUdp_(opts: UdpOptions): Promise<UdpSocket>;
   /** Wall clock, ms since 1970. */
-  now(): number;
-  setClock(ms: number): void;
-  /** IPv4 addresses of a name or of an address literal; rejects with an EAI_* coded
-   *  error (socket.getaddrinfo). */
-  resolve(host: string): Promise<string[]>;
-  /** NTP servers learned from DHCP (option 42), asked before `host`. */
-  dhcpServers(): string[];
-  random(n: number): Uint8Array;
+  now_(): number;
+  /** Sets the wall clock (it may not move: setTime() is a no-op on the Linux build). */
+  setClock_(ms: number): void;
+  /** socket.getaddrinfo, called as (host, 123, AF_INET): [family, type, proto, canonname,
+   *  [address, port]] per address; rejects with an EAI_* coded error. */
+  resolve_(host: string, port: number, family: number): Promise<Array<{ 4: [string, ...unknown[]] }>>;
+  /** network's ifconfig(): `ntp` lists the servers learned from DHCP (option 42), asked
+   *  before `host`. */
+  ifconfig_(): { ntp: string[] };
+  random_(n: number): Uint8Array;
   /** Firmware build time (ms since 1970): a server time before it is refused. */
-  buildTimeMs: number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
+  build_: number;
+  setTimeout_(fn: () => void, ms: number): unknown;
+  setInterval_(fn: () => void, ms: number): unknown;
+  /** Clears a timeout or an interval (the same on Espruino). */
+  clearTimeout_(id: unknown): void;
 }
 
 export interface Ntp {
@@ -31,25 +36,29 @@ export interface Ntp {
   timeout: number;
   /** Called with the offset (ms) each time settime() steps the clock. */
   onstep: ((offsetMs: number) => void) | null;
-  /** Sets the clock from the first server that answers well; resolves to the new time (ms). */
+  /** Sets the clock from the first server that answers well; resolves to the new time (ms).
+   *  Rejects with EOPNOTSUPP (synced() unchanged, no onstep) when the clock did not take
+   *  the time (it must read within 10 ms of it right after setClock_): setTime() does
+   *  nothing on the Linux build, whose clock is the host's. */
   settime(): Promise<number>;
   /** The server's time now (ms since 1970); sets nothing. */
   time(): Promise<number>;
   /** settime() every `intervalSeconds` (default 3600, at least 60); the first one at once
-   *  unless already synced. Failures are retried at the next interval. */
+   *  unless already synced. Failures are retried at the next interval; stop() ends it (a
+   *  settime() in flight still completes). */
   start(intervalSeconds?: number): void;
   stop(): void;
-  /** True once settime() has succeeded. */
+  /** True once settime() has set the clock. */
   synced(): boolean;
 }
 
+type Failure = CodedError & { kiss?: string };
+
 /** An Error with `.code`; Kiss-o'-Death errors (EKOD) also carry `.kiss`. */
-function fail(code: string, message: string, kiss?: string): CodedError & { kiss?: string } {
-  return Object.assign(codedError(code, message), { kiss: kiss });
-}
+const fail = (code: string, message: string, kiss?: string): Failure => Object.assign(codedError(code, message), { kiss: kiss });
 
 /** The error for a server that sent (or earlier sent) a Kiss-o'-Death. */
-const kissOfDeath = (kiss: string) => fail("EKOD", "kiss-o'-death " + kiss, kiss);
+const kissOfDeath = (kiss: string) => fail("EKOD", "KoD " + kiss, kiss);
 
 export function createNtp(deps: NtpDeps): Ntp {
   // Addresses that sent a Kiss-o'-Death: k = the kiss code; not asked before u (local
@@ -59,23 +68,26 @@ export function createNtp(deps: NtpDeps): Ntp {
   const kissed: { [address: string]: { k?: string; u?: number; w?: number } } = {};
   let isSynced = false;
   let timer: unknown;
-  let generation = 0;
   // Timer ids are truthy (Espruino's count from 1); clearTimeout(undefined) throws there.
   const cancel = (id: unknown) => {
-    if (id) deps.clearTimeout(id);
+    if (id) deps.clearTimeout_(id);
   };
 
   // Asks the DHCP servers, then `host`, in turn, one request each on one socket, until
   // one gives a usable time; resolves to the clock offset (ms). Bad replies are ignored
   // until the server's timeout. A server fails with ETIMEDOUT, EKOD (it kissed, now or
   // earlier), EBADTIME (its time is before the firmware's build) or its name's EAI_*
-  // code. When all fail, the error is EKOD if every server kissed, ETIMEDOUT if one stayed
-  // silent, else the first other code; its message names every server and what it did.
+  // code. When all fail, the error is ETIMEDOUT if one stayed silent, else the last
+  // server's code; its message names every server and what it did.
   // The socket is closed and the timer cleared on every path.
   function query(): Promise<number> {
-    const names = deps.dhcpServers().concat(ntp.host);
-    const pivot = Math.max(deps.buildTimeMs, deps.now());
-    return deps.openUdp({}).then(
+    const names = deps.ifconfig_().ntp.concat(ntp.host);
+    const pivot = Math.max(deps.build_, deps.now_());
+    // The request (RFC 4330 §5): LI 0, version 4, mode 3, every field zero except the
+    // transmit timestamp, which carries 8 random bytes (the nonce) instead of our clock.
+    const req = new Uint8Array(48);
+    req[0] = 0x23;
+    return deps.openUdp_({}).then(
       (sock) =>
         new Promise<number>((resolve, reject) => {
           let tried = "";
@@ -87,71 +99,73 @@ export function createNtp(deps: NtpDeps): Ntp {
           let address = ""; // the one being asked; "" between requests
           let nonce: Uint8Array;
           let t1: number;
-          const done = (e: CodedError | 0, offset?: number) => {
+          let k: { k?: string; u?: number; w?: number } | undefined;
+          const done = (e: Failure | 0, offset?: number) => {
             cancel(id);
-            sock.onmessage = null;
+            address = ""; // later datagrams (the socket closes late) are ignored
             sock.close();
             e ? reject(e) : resolve(offset!);
           };
           // The current server failed with `e` (none at the start): ask the next one.
-          const next = (e?: CodedError & { kiss?: string }) => {
+          const next = (e?: Failure) => {
             cancel(id);
             id = address = "";
             if (e) {
               tried += (tried && ", ") + name + " (" + e.message + ")";
               kiss = e.kiss;
-              if (code == "EINVAL" || code == "EKOD" || e.code == "ETIMEDOUT") code = e.code;
+              if (code != "ETIMEDOUT") code = e.code;
             }
             name = names[i++];
-            if (!name) return done(fail(code, "ntptime: no time from " + (tried || "no server") + "; check network and ntptime.host", kiss));
+            if (!name) return done(fail(code, (tried || "no server") + ": check network, ntptime.host", kiss));
             deps
-              .resolve(name)
+              .resolve_(name, 123, 2)
               .then((addresses) => {
-                let k;
-                for (let j = 0; j < addresses.length; j++) {
-                  k = kissed[(address = addresses[j])];
-                  if (!k || k.u! <= deps.now()) {
-                    nonce = deps.random(8);
-                    id = deps.setTimeout(() => next(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
-                    t1 = deps.now();
-                    // UdpSocket.send never throws for an IPv4 address (platform contract).
-                    return sock.send(encodeRequest(nonce), 123, address);
-                  }
-                }
-                throw kissOfDeath(k!.k!);
+                // the first address that has not kissed, or whose RATE back-off is over
+                if (!addresses.some((a) => !(k = kissed[(address = a[4][0])]) || k.u! <= deps.now_())) throw kissOfDeath(k!.k!);
+                req.set((nonce = deps.random_(8)), 40);
+                id = deps.setTimeout_(() => next(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
+                t1 = deps.now_();
+                // UdpSocket.send never throws for an IPv4 address (platform contract).
+                sock.send(req, 123, address);
               })
-              .then(null, next);
+              .catch(next);
           };
           sock.onmessage = (data, from, port) => {
-            const t4 = deps.now();
-            const r = from == address && port == 123 ? readReply(data, nonce, pivot) : "";
-            if (typeof r == "string") {
-              if (!r) return;
-              const k = kissed[address] || (kissed[address] = {});
+            const t4 = deps.now_();
+            const r: any = from == address && port == 123 ? readReply(data, nonce, pivot) : "";
+            // r is "" (ignore), a kiss code or [T2, T3]: only "" lacks r[0], only a code has r[2].
+            if (!r[0]) return;
+            if (r[2]) {
+              k = kissed[address] || (kissed[address] = {});
               k.k = r;
               k.u = r == "RATE" ? t4 + (k.w = 2 * k.w! || 64000) : Infinity;
               return next(kissOfDeath(r));
             }
-            // δ < 0 is impossible: ignore it (1 ms allowed for the clock's granularity).
-            if (roundTripDelay(t1, r[0], r[1], t4) < -1) return;
-            if (r[1] < deps.buildTimeMs) return next(fail("EBADTIME", "time " + new Date(r[1]).toISOString() + " is before the build"));
-            done(0, clockOffset(t1, r[0], r[1], t4));
+            // RFC 4330 §5 with T2 = r[0], T3 = r[1]: the round-trip delay δ = (T4 - T1) -
+            // (T3 - T2) cannot be negative: ignore such a reply (1 ms allowed for the
+            // clock's granularity). The offset θ = ((T2 - T1) + (T3 - T4)) / 2.
+            if (t4 - t1 - r[1] + r[0] >= -1) {
+              if (r[1] < deps.build_) return next(fail("EBADTIME", new Date(r[1]) + " is before the build"));
+              done(0, (r[0] - t1 + r[1] - t4) / 2);
+            }
           };
           next();
         })
     );
   }
 
-  // The server's time now; with `set`, the clock is stepped to it.
-  const ask = (set: number) => query().then((offset) => {
-    const t = deps.now() + offset;
-    if (set) {
-      deps.setClock(t);
-      isSynced = true;
-      if (ntp.onstep) ntp.onstep(offset);
-    }
-    return t;
-  });
+  // The server's time now; with `set`, the clock is stepped to it, and must have moved.
+  const ask = (set: number) =>
+    query().then((offset) => {
+      const t = deps.now_() + offset;
+      if (set) {
+        deps.setClock_(t);
+        if (Math.abs(deps.now_() - t) > 10) throw fail("EOPNOTSUPP", "setTime() did nothing: set the host clock");
+        isSynced = true;
+        ntp.onstep && ntp.onstep(offset);
+      }
+      return t;
+    });
 
   const ntp: Ntp = {
     host: "pool.ntp.org",
@@ -161,15 +175,11 @@ export function createNtp(deps: NtpDeps): Ntp {
     time: () => ask(0),
     start(intervalSeconds) {
       ntp.stop();
-      const g = generation;
-      const run = () => ntp.settime().then(again, again);
-      const again = () => {
-        if (g == generation) timer = deps.setTimeout(run, Math.max(intervalSeconds || 3600, 60) * 1000);
-      };
-      isSynced ? again() : run();
+      const run = () => ntp.settime().catch(() => {}); // failed: the next interval retries
+      timer = deps.setInterval_(run, Math.max(intervalSeconds || 3600, 60) * 1000);
+      isSynced || run();
     },
     stop() {
-      generation++;
       cancel(timer);
       timer = 0;
     },
@@ -177,16 +187,3 @@ export function createNtp(deps: NtpDeps): Ntp {
   };
   return ntp;
 }
-
-// ---- wire point ------------------------------------------------------------------
-// The default instance, `require("ntptime")` on the board. The lead connects its IO
-// once src/platform/index.ts and socket.getaddrinfo exist, e.g.:
-//   wire({ openUdp, now, setClock, random: randomBytes, buildTimeMs: BUILD_TIME_MS,
-//          setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (id) => clearTimeout(id),
-//          dhcpServers: () => ifconfig().ntp,
-//          resolve: (h) => getaddrinfo(h, 123, AF_INET).then((l) => l.map((a) => a[4][0])) });
-const platform = {} as NtpDeps;
-export function wire(deps: NtpDeps): void {
-  Object.assign(platform, deps);
-}
-export const ntptime = createNtp(platform);
