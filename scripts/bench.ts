@@ -10,7 +10,7 @@
 import path from "node:path";
 import { existsSync } from "node:fs";
 import { benchDns } from "./bench/dns.ts";
-import { benchBoot, benchNtp, benchRuntime } from "./bench/emulator.ts";
+import { benchBoot, benchNtp, benchNtpChrony, benchRuntime } from "./bench/emulator.ts";
 import { benchEspruino } from "./bench/espruino.ts";
 import { benchGetaddrinfoCold } from "./bench/getaddrinfo-cold.ts";
 import { benchMdns } from "./bench/mdns.ts";
@@ -89,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
   show({ title: "cold getaddrinfo against dnsmasq, beside c-ares (Linux board, loopback)", figures: await benchGetaddrinfoCold(linuxDir, { quick: args.quick }) });
 
   show({ title: "ntptime (emulator)", figures: await benchNtp(outDir, args.board, runs) });
+  show({ title: "ntptime vs a real chronyd, beside ntpdig (same run)", figures: await benchNtpChrony(linuxDir, 2 * runs + 1) });
 
   show({ title: "mdns against avahi-daemon (Linux board and avahi in network namespaces)", figures: await benchMdns(linuxDir, { quick: args.quick }) });
 

@@ -1,12 +1,16 @@
 // Figures measured on the emulated board: boot to connected (as `npm start` boots), JsVars in
 // use after boot, cached getaddrinfo look-ups per second through the built bundle, and
-// ntptime's offset error against the router's reference clock.
+// ntptime's offset error against the router's reference clock, and against a real chronyd
+// beside ntpsec's ntpdig measuring the same server in the same run.
+import { execFile } from "node:child_process";
 import path from "node:path";
 import { bootBoard, type EmulatedBoard } from "../../emulator/board.ts";
+import { realStack, type RealStack } from "../../emulator/lan/real-stack.ts";
 import { defaultLan, LAB_KEY, LAB_SSID } from "../../emulator/default-lan.ts";
 import { until } from "../../emulator/espruino/testing.ts";
 import { settle } from "../../test/helpers/board.ts";
 import { httpGet } from "../../test/helpers/laptop.ts";
+import { chronyd, findBinary, waitForNtp, type Daemon } from "../../test/peers/helpers.ts";
 import { loadBoards } from "../build.ts";
 import { median, type Figure } from "./table.ts";
 
@@ -189,5 +193,85 @@ export async function benchNtp(outDir: string, board: string, runs: number, late
     return [{ what, value: median(errors), unit: "ms", max: 1, decimals: 3, note: `median |error| of ${runs}, worst ${Math.max(...errors).toFixed(3)}` }];
   } finally {
     rt.close();
+  }
+}
+
+/** The bench's chronyd address (the peer tests use 127.0.0.123-126). */
+export const BENCH_CHRONY = "127.0.0.131";
+
+/** The host's clock minus the board's (ms): Date.now() counts whole ms (it lags the true time
+ *  by 0-1 ms, 0.5 on average), so the mean over a 20 ms busy loop, plus 0.5. */
+function hostMinusBoard(board: EmulatedBoard): number {
+  let sum = 0, n = 0;
+  for (const end = performance.now() + 20; performance.now() < end; n++) sum += Date.now() - board.clock.now();
+  return sum / n + 0.5;
+}
+
+/** One `ntpdig -j` query of `server`: its measured offset, ms. */
+function ntpdigOffset(bin: string, server: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    execFile(bin, ["-j", "-t", "1", server], { timeout: 5000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`ntpdig: ${(stderr || err.message).trim()}`));
+      try {
+        const offset = (JSON.parse(stdout) as { offset?: unknown }).offset;
+        if (typeof offset != "number") throw new Error("no offset");
+        resolve(offset * 1000);
+      } catch (e) {
+        reject(new Error(`ntpdig printed ${JSON.stringify(stdout.trim())}: ${(e as Error).message}`));
+      }
+    }),
+  );
+}
+
+/**
+ * Offset error against a real chronyd on loopback (serving the host clock, `local stratum 8`,
+ * -x), camnet beside ntpsec's ntpdig in the same run. The server's clock is the host's, so
+ * ntpdig's error is |its measured offset|. camnet: the built linux bundle on the emulator,
+ * on real loopback sockets (as test/peers/chrony.test.ts): its offset is ntptime.time() minus
+ * the board's Date.now(); the emulated board's clock is the host's but a few ms off it (it is
+ * read at power-on), so the true offset is that difference, measured from the host right
+ * after, and the error is |measured - true|. The runs alternate between the two clients;
+ * medians of `runs` each. Budget: at most twice ntpdig's error.
+ */
+export async function benchNtpChrony(linuxOutDir: string, runs: number): Promise<Figure[]> {
+  const what = `ntptime.time() |offset| vs real chronyd on loopback (linux bundle, emulator)`;
+  const failed = (why: string): Figure[] => [{ what, value: null, unit: "ms", peerName: "ntpdig", note: "failed: " + why }];
+  const chrony = findBinary("/usr/sbin/chronyd", "/usr/bin/chronyd");
+  const ntpdig = findBinary("/usr/bin/ntpdig", "/usr/sbin/ntpdig");
+  if (!chrony) return failed("no chronyd (Debian package chrony)");
+  if (!ntpdig) return failed("no ntpdig (Debian package ntpsec-ntpdig)");
+  if (process.getuid?.() !== 0) return failed("chronyd on port 123 needs root");
+  let daemon: Daemon | undefined;
+  let stack: RealStack | undefined;
+  let board: EmulatedBoard | undefined;
+  try {
+    daemon = chronyd(chrony, BENCH_CHRONY, { serve: true });
+    await waitForNtp(daemon, BENCH_CHRONY);
+    stack = realStack("127.0.0.1");
+    board = await bootBoard({ board: "linux", host: stack, resolvConf: "", bundle: path.join(linuxOutDir, "camnet.js") });
+    if (board.errors.length) throw new Error(board.errors[0]);
+    if (!registered(board, "ntptime")) return failed("no ntptime module in the linux bundle");
+    board.eval(`var ntptime = require("ntptime"); ntptime.host = "${BENCH_CHRONY}"; ntptime.timeout = 1;`);
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    // one warm-up each (first socket, first spawn), then alternate
+    for (let i = -1; i < runs; i++) {
+      const r = await settle(board, `ntptime.time().then(function (t) { return t - Date.now(); })`, 10000);
+      if (!r.ok) throw new Error(`ntptime.time(): ${r.code}: ${r.message}`);
+      const truth = hostMinusBoard(board);
+      const d = await ntpdigOffset(ntpdig, BENCH_CHRONY);
+      if (i >= 0) ours.push(Math.abs((r.value as number) - truth)), theirs.push(Math.abs(d));
+    }
+    const peer = median(theirs);
+    return [{
+      what, value: median(ours), unit: "ms", peer, peerName: "ntpdig", max: Math.round(2000 * peer) / 1000, decimals: 3,
+      note: `budget 2 x ntpdig's; median |offset| of ${runs} each, worst ${Math.max(...ours).toFixed(3)} / ${Math.max(...theirs).toFixed(3)}`,
+    }];
+  } catch (e) {
+    return failed(errorText(e));
+  } finally {
+    board?.powerOff();
+    stack?.close();
+    await daemon?.stop();
   }
 }

@@ -7,44 +7,18 @@
 // ntptime.time(). Needs chrony (Debian package chrony; the suite skips without it) and root
 // (port 123); the 2036 case needs faketime (skipped without it).
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { bootBoard, type EmulatedBoard } from "../../emulator/board.ts";
 import { realStack, type RealStack } from "../../emulator/lan/real-stack.ts";
 import { ev, resolved, settle } from "../helpers/board.ts";
-import { findBinary, ntpProbe, startDaemon, type Daemon, type NtpHeader } from "./helpers.ts";
+import { chronyd, findBinary, ntpProbe, waitForNtp, type Daemon } from "./helpers.ts";
 
 const SYNCED = "127.0.0.123";
 const UNSYNCED = "127.0.0.124";
 const ERA1 = "127.0.0.125";
 /** 2036-02-07T06:28:16Z: NTP seconds field wraps to 0 (start of era 1). */
 const ERA1_START_MS = Date.parse("2036-02-07T06:28:16Z");
-
-
-async function waitForNtp(daemon: Daemon, server: string, limitMs = 10000): Promise<NtpHeader> {
-  const start = Date.now();
-  for (;;) {
-    try {
-      return await ntpProbe(server, 300);
-    } catch (e) {
-      if (Date.now() - start > limitMs) throw new Error(`${server}:123 never answered: ${(e as Error).message}\n${daemon.log()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-/** chronyd -x (never touches the system clock), in the foreground, on address:123 with its
- *  files (config, pid, command socket) in the daemon's temp dir; `env` runs before it. */
-function chronyd(bin: string, address: string, opts: { serve: boolean; env?: string[] }): Daemon {
-  return startDaemon("/usr/bin/env", (dir) => {
-    const conf = join(dir, "chrony.conf");
-    writeFileSync(conf, [
-      "port 123", "cmdport 0", `bindcmdaddress ${join(dir, "chronyd.sock")}`, `bindaddress ${address}`,
-      "allow 127.0.0.0/8", `pidfile ${join(dir, "chronyd.pid")}`, opts.serve ? "local stratum 8" : "",
-    ].join("\n") + "\n");
-    return [...(opts.env ?? []), bin, "-x", "-d", "-u", "root", "-f", conf];
-  }, "camnet-chrony-");
-}
 
 /** libfaketime's preload library, or undefined. */
 function libfaketime(): string | undefined {

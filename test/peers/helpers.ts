@@ -2,7 +2,7 @@
 // files in a temp dir, wait until it answers, stop it (always) afterwards.
 import { spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import dnsPacket from "dns-packet";
@@ -120,4 +120,31 @@ export function ntpProbe(server: string, timeoutMs = 500): Promise<NtpHeader> {
     });
     sock.bind(0, "127.0.0.1", () => sock.send(request, 123, server));
   });
+}
+
+/** Waits until the NTP server at server:123 answers a probe; its header. */
+export async function waitForNtp(daemon: Daemon, server: string, limitMs = 10000): Promise<NtpHeader> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      return await ntpProbe(server, 300);
+    } catch (e) {
+      if (Date.now() - start > limitMs) throw new Error(`${server}:123 never answered: ${(e as Error).message}\n${daemon.log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** chronyd -x (never touches the system clock), in the foreground, on address:123 with its
+ *  files (config, pid, command socket) in the daemon's temp dir; `env` runs before it.
+ *  `serve`: `local stratum 8` (it serves the host clock); without, it answers LI=3. */
+export function chronyd(bin: string, address: string, opts: { serve: boolean; env?: string[] }): Daemon {
+  return startDaemon("/usr/bin/env", (dir) => {
+    const conf = join(dir, "chrony.conf");
+    writeFileSync(conf, [
+      "port 123", "cmdport 0", `bindcmdaddress ${join(dir, "chronyd.sock")}`, `bindaddress ${address}`,
+      "allow 127.0.0.0/8", `pidfile ${join(dir, "chronyd.pid")}`, opts.serve ? "local stratum 8" : "",
+    ].join("\n") + "\n");
+    return [...(opts.env ?? []), bin, "-x", "-d", "-u", "root", "-f", conf];
+  }, "camnet-chrony-");
 }
