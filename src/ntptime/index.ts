@@ -55,7 +55,7 @@ export interface Ntp {
 type Failure = CodedError & { kiss?: string };
 
 /** An Error with `.code`; Kiss-o'-Death errors (EKOD) also carry `.kiss`. */
-const fail = (code: string, message: string, kiss?: string): Failure => Object.assign(codedError(code, message), { kiss: kiss });
+const fail = (code: string, message: string, kiss?: string, e?: Failure): Failure => ((e = codedError(code, message)), (e.kiss = kiss), e);
 
 /** The error for a server that sent (or earlier sent) a Kiss-o'-Death. */
 const kissOfDeath = (kiss: string) => fail("EKOD", "KoD " + kiss, kiss);
@@ -69,9 +69,7 @@ export function createNtp(deps: NtpDeps): Ntp {
   let isSynced = false;
   let timer: unknown;
   // Timer ids are truthy (Espruino's count from 1); clearTimeout(undefined) throws there.
-  const cancel = (id: unknown) => {
-    if (id) deps.clearTimeout_(id);
-  };
+  const cancel = (id: unknown) => id && deps.clearTimeout_(id);
 
   // Asks the DHCP servers, then `host`, in turn, one request each on one socket, until
   // one gives a usable time; resolves to the clock offset (ms). Bad replies are ignored
@@ -155,7 +153,7 @@ export function createNtp(deps: NtpDeps): Ntp {
   }
 
   // The server's time now; with `set`, the clock is stepped to it, and must have moved.
-  const ask = (set: number) =>
+  const ask = (set?: number) =>
     query().then((offset) => {
       const t = deps.now_() + offset;
       if (set) {
@@ -172,9 +170,9 @@ export function createNtp(deps: NtpDeps): Ntp {
     timeout: 1,
     onstep: null,
     settime: () => ask(1),
-    time: () => ask(0),
+    time: ask, // called without an argument: sets nothing
     start(intervalSeconds) {
-      ntp.stop();
+      cancel(timer); // as stop()
       const run = () => ntp.settime().catch(() => {}); // failed: the next interval retries
       timer = deps.setInterval_(run, Math.max(intervalSeconds || 3600, 60) * 1000);
       isSynced || run();

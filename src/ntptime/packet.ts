@@ -38,7 +38,7 @@ export function timestampMs(b: Uint8Array, i: number, pivotMs: number): number {
 export function readReply(b: Uint8Array, nonce: Uint8Array, pivotMs: number): number[] | string {
   // low 6 bits of byte 0: version (3 bits) and mode (3 bits): 0x24 = v4 mode 4, 0x1c = v3 mode 4
   if (b.length < 48 || [0x24, 0x1c].indexOf(b[0] & 63) < 0) return "";
-  for (let i = 0; i < 8; i++) if (b[24 + i] != nonce[i]) return "";
+  for (let i = 8; i--; ) if (b[24 + i] != nonce[i]) return "";
   if (!b[1]) {
     const code = String.fromCharCode(b[12], b[13], b[14], b[15]);
     // one of the three, at a multiple of 4 (indexOf finds each of them at its own place)
