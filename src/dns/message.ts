@@ -86,6 +86,7 @@ function bad(what: string, at: number, end?: number): Error {
   short = end;
   return codedError("EBADMSG", "malformed DNS message: " + what + " at byte " + at);
 }
+const past = (at: number): Error => bad("past end", at, 1);
 
 /** A copy of b[s..e). (Espruino's typed-array slice() returns a plain Array.) */
 const copy = (b: Uint8Array, s: number, e: number): Uint8Array => new Uint8Array(b.subarray(s, e));
@@ -123,13 +124,13 @@ function name(b: Uint8Array, o: number): string {
   }
   for (;;) {
     while ((c = b[o]) && c < 64) {
-      if (o + c >= b.length) throw bad("past end", o, 1);
+      if (o + c >= b.length) throw past(o);
       l = String.fromCharCode.apply(null, b.subarray(o + 1, o += c + 1) as any);
       if (l.indexOf(".") + l.indexOf("\\") > -2) l = escape(l);
       s = s ? s + "." + l : l;
     }
     if (!(c > 191)) break;
-    if (o + 1 >= b.length) throw bad("past end", o, 1);
+    if (o + 1 >= b.length) throw past(o);
     c = (c & 63) << 8 | b[o + 1];
     if (c >= run || ++hops > 127) throw bad("pointer", o);
     end = end || o + 2;
@@ -141,7 +142,7 @@ function name(b: Uint8Array, o: number): string {
     }
     o = run = c;
   }
-  if (c !== 0) throw bad(c ? "label type" : "past end", o, c ? 0 : 1);
+  if (c !== 0) throw c ? bad("label type", o) : past(o);
   if (s.length > 253 && octets(s) > 255) throw bad("over 255 octets", st);
   after = end || o + 1;
   return cache[st] = s;
@@ -197,7 +198,7 @@ export function parseMessage(b: Uint8Array): Message {
   try {
     for (; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, m[SECTIONS[s / 2 - 2]], s < 6);
   } catch (e) {
-    if (!(short && m.flags & FLAG_TC)) throw e;
+    if (!(short && m.flags & 512 /* TC */)) throw e;
   }
   return m;
 }
@@ -207,10 +208,10 @@ function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
   const n = name(b, o), type = b[after] << 8 | b[after + 1], c = b[after + 2] << 8 | b[after + 3];
   o = after + (q ? 4 : 10);
   const e = q ? o : o + (b[o - 2] << 8 | b[o - 1]);
-  if (e > b.length) throw bad("past end", o, 1);
+  if (e > b.length) throw past(o);
   list.push(q ? { name: n, type, qclass: c & 32767, qu: c > 32767 } : {
     name: n, type, rclass: c & 32767, flush: c > 32767, ttl: u32(b, o - 6),
-    data: type == 1 && e - o == 4 ? b[o] + "." + b[o + 1] + "." + b[o + 2] + "." + b[o + 3] : rdata(b, o, e, type, c),
+    data: type == 1 && e - o == 4 ? ipv4ToText(b, o) : rdata(b, o, e, type, c),
   });
   return e;
 }
@@ -220,7 +221,7 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
   const f = fields(type), start = o;
   let d: any = {}, i = 0, k: string, v: any, p: number, w: number, j: number;
   for (; i < f.length; i++) {
-    k = f[i].charAt(0);
+    k = f[i][0];
     if (k < "a") {
       if (o >= e) break;
       if (k == "N") { v = name(b, o); o = after; }
@@ -243,7 +244,7 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
     } else {
       v = copy(b, o, o = e);
     }
-    if (f[i].length > 1) d[f[i].substring(1)] = v;
+    if (f[i][1]) d[f[i].substring(1)] = v;
     else d = v;
   }
   if (i < f.length || o != e) throw bad("rdata length", o);
@@ -315,8 +316,8 @@ function putRecord(r: any, q: boolean): void {
   put16(0);
   const l = at;
   for (; i < f.length; i++) {
-    k = f[i].charAt(0);
-    v = f[i].length > 1 ? d[f[i].substring(1)] : d;
+    k = f[i][0];
+    v = f[i][1] ? d[f[i].substring(1)] : d;
     if (k == "N") putName(v);
     else if (k == "S") put16(v);
     else if (k == "L") put32(v);
@@ -335,8 +336,8 @@ function putRecord(r: any, q: boolean): void {
         room(34);
         out.fill(0, s, s + 34);
         for (; j < v.length && v[j] >> 8 == w; j++) {
-          out[s + 2 + ((v[j] & 255) >> 3)] |= 128 >> (v[j] & 7);
-          at = s + 3 + ((v[j] & 255) >> 3);
+          out[s + 2 + (v[j] >> 3 & 31)] |= 128 >> (v[j] & 7);
+          at = s + 3 + (v[j] >> 3 & 31);
         }
         out[s] = w;
         out[s + 1] = at - s - 2;

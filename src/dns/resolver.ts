@@ -4,7 +4,7 @@
 // negative caching (RFC 2308). IO is handed in, so it runs on the board, the emulator
 // and in unit tests alike.
 import type { CodedError, TcpStream, UdpSocket } from "../platform/types";
-import { FLAG_RD, FLAG_TC, encodeMessage, parseMessage } from "./message";
+import { encodeMessage, parseMessage } from "./message";
 import type { Message } from "./message";
 
 export interface ResolverIO {
@@ -71,7 +71,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
   const ask = (server: string, name: string, type: number, ms: number, seen: any[], id?: number): Promise<Message> => {
     const tcp = id! >= 0, r = randomBytes(4);
     if (!tcp) id = r[0] << 8 | r[1];
-    const q = encodeMessage({ id, flags: FLAG_RD, questions: [{ name, type }] });
+    const q = encodeMessage({ id, flags: 256 /* RD */, questions: [{ name, type }] });
     let buf = new Uint8Array(0);
     return (tcp ? connectTcp(server, 53) as Promise<any>
       : openUdp({ port: 1024 + (r[2] << 8 | r[3]) % 64512 }).catch(() => openUdp({}))).then((s) => new Promise<Message>((resolve, reject) => {
@@ -91,7 +91,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
         if (m && m.id == id && (m.flags & 0xf800) == 0x8000 && m.questions.length == 1
           && lower(x!.name) == lower(name) && x!.type == type && x!.qclass == 1) {
           // Truncated: the answer is incomplete; ask again over TCP.
-          end(!tcp && m.flags & FLAG_TC ? ask(server, name, type, ms, seen, id) : m);
+          end(!tcp && m.flags & 512 /* TC */ ? ask(server, name, type, ms, seen, id) : m);
         } else if (tcp) end();
         else seen[0] = 1;
       };
