@@ -60,8 +60,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
   const pending: { [key: string]: Promise<Answer> | undefined } = {};
 
   const failure = (code: string, name: string, ttl?: number): CodedError & { ttl?: number } =>
-    Object.assign(error(code, (code > "EAI_G" ? "no DNS record for " : code > "EAI_B" ? "DNS failed for " : "no DNS answer for ")
-      + name + (code > "EAI_B" ? "" : " from " + servers().join(", "))), { ttl });
+    Object.assign(error(code, name + (code > "EAI_G" ? ": no such DNS record" : code > "EAI_B" ? ": DNS failed" : ": no DNS answer from " + servers())), { ttl });
 
   /** One exchange with `server`: resolves with the reply to exactly this query (RFC 5452
    *  §9.1: from the server asked, QR set, opcode 0, same ID and question), rejects on a
