@@ -37,12 +37,13 @@ export function hostname(n?: string): string {
     : n.length > CAMNET_BOARD.capabilities.hostnameMax ? "is too long"
     : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad[0]}"`
     : /^-|-$/.test(n) ? "has a hyphen at an end" : "";
-  if (why) throw codedError("EINVAL", `host name "${n}" ${why}; use one label of at most ${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
+  const h = `host name "${n}"`;
+  if (why) throw codedError("EINVAL", `${h} ${why}; use one label of at most ${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
   if (n != name) {
     name = n;
     if (CAMNET_BOARD.capabilities.wifi && up) {
       setNetifHostname(n);
-      const m = `host name "${n}": mDNS now, DHCP at the next link-up`;
+      const m = h + ": mDNS now, DHCP at the next link-up";
       console.log("camnet: " + m);
       events.emit("warning", m);
     }

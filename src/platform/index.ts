@@ -52,12 +52,11 @@ function readResolvConf(): IfConfig {
 
 export function ifconfig(): IfConfig {
   if (!CAMNET_BOARD.capabilities.wifi) return wired || (wired = readResolvConf());
-  const i = W.getIP();
   // Quirk: stock ESP32 firmware does not expose the DHCP-learned servers (dhcpInfo false).
-  return {
-    ip: i.ip, netmask: i.netmask, gateway: i.gw, mac: i.mac,
-    dns: CAMNET_BOARD.capabilities.dhcpInfo && i.dns || [], ntp: CAMNET_BOARD.capabilities.dhcpInfo && i.ntp || [],
-  };
+  const i = W.getIP(); // a fresh object each call: completed in place
+  i.gateway = i.gw;
+  if (!CAMNET_BOARD.capabilities.dhcpInfo) i.dns = i.ntp = [];
+  return i;
 }
 
 // ---------------------------------------------------------------- UDP
@@ -76,36 +75,45 @@ function isBroadcast(address: string): boolean {
   return c.ip != "0.0.0.0" && n == (ipNum(c.ip) | ~ipNum(c.netmask));
 }
 
-export function openUdp(opts: UdpOptions): Promise<UdpSocket> {
-  return new Promise((resolve, reject) => {
-    // Quirk: each datagram is cut to 528 bytes unless recvBufferSize raises the receive
-    // chunk (a global setting: every socket asks for the same size).
-    const s = req("dgram").createSocket({ type: "udp4", reuseAddr: opts.reuse, recvBufferSize: CAMNET_BOARD.capabilities.udpRecvMax });
-    const port = opts.port;
-    const sock = {
-      port: port || 0,
-      send(data, p, address) {
-        // Quirk: a failed sendto() from a bound socket is counted as 7 bytes sent and the
-        // rest goes out as a garbage datagram. Broadcast from a bound socket always fails.
-        if (port && isBroadcast(address)) throw codedError("EACCES", "bound socket: broadcast from an unbound one");
-        s.send(E.toString(data), p, address);
-      },
-      // Datagrams leave one per idle-loop pass: close once the last one queued (a goodbye,
-      // say) has had its pass, rather than dropping it.
-      close() {
-        setTimeout(() => s.close(), 50);
-      },
-    } as UdpSocket; // onmessage: set by the caller
-    s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(E.toUint8Array(msg), info.address, info.port));
-    // A Promise settles once: an error after bind is not a rejection.
-    s.on("error", (e: any) => reject(socketError(e, "EADDRINUSE")));
-    if (!port) return resolve(sock);
-    // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
-    // ESP32 needs the real interface address, not 0.0.0.0.
-    if (opts.group) s.addMembership(opts.group, ifconfig().ip);
-    s.bind(port, () => resolve(sock));
+/** A Promise for what `fn` makes; a throw or a `fail(e)` rejects with socketError(e, fallback).
+ *  A Promise settles once: an error after success (bind, connect) is no rejection. */
+const attempt = <T>(fallback: string, fn: (resolve: (v: T) => void, fail: (e: any) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const fail = (e: any) => reject(socketError(e, fallback));
+    try {
+      fn(resolve, fail);
+    } catch (e) {
+      fail(e);
+    }
   });
-}
+
+export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRINUSE", (resolve, fail) => {
+  // Quirk: each datagram is cut to 528 bytes unless recvBufferSize raises the receive
+  // chunk (a global setting: every socket asks for the same size).
+  const s = req("dgram").createSocket({ type: "udp4", reuseAddr: opts.reuse, recvBufferSize: CAMNET_BOARD.capabilities.udpRecvMax });
+  const port = opts.port;
+  const sock = {
+    port: port || 0,
+    send(data, p, address) {
+      // Quirk: a failed sendto() from a bound socket is counted as 7 bytes sent and the
+      // rest goes out as a garbage datagram. Broadcast from a bound socket always fails.
+      if (port && isBroadcast(address)) throw codedError("EACCES", "bound socket: broadcast from an unbound one");
+      s.send(E.toString(data), p, address);
+    },
+    // Datagrams leave one per idle-loop pass: close once the last one queued (a goodbye,
+    // say) has had its pass, rather than dropping it.
+    close() {
+      setTimeout(() => s.close(), 50);
+    },
+  } as UdpSocket; // onmessage: set by the caller
+  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(E.toUint8Array(msg), info.address, info.port));
+  s.on("error", fail);
+  if (!port) return resolve(sock);
+  // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
+  // ESP32 needs the real interface address, not 0.0.0.0.
+  if (opts.group) s.addMembership(opts.group, ifconfig().ip);
+  s.bind(port, () => resolve(sock));
+});
 
 // ---------------------------------------------------------------- TCP and TLS
 
@@ -147,44 +155,29 @@ function der(tls: TlsOptions): any {
  *  at TCP connect, before the handshake; writes queue until it completes, and a failed
  *  handshake arrives later as an ETLSHANDSHAKE error on the stream. The firmware has no SNI:
  *  `servername` only matters where it checks certificates (capabilities.tlsVerify). */
-export function connectTcp(host: string, port: number, tls?: TlsOptions): Promise<TcpStream> {
-  return new Promise((resolve, reject) => {
-    const o = tls ? der(tls) : {};
-    o.host = host;
-    o.port = port;
-    // Quirk: the verifying firmware checks the certificate against `host`, not `servername`:
-    // given an address, it would check the address and accept a certificate for any other
-    // name. So the name goes in `host` (the firmware resolves it itself).
-    if (CAMNET_BOARD.capabilities.tlsVerify && tls) {
-      o.rejectUnauthorized = tls.verify;
-      if (tls.verify && tls.servername && !/^[\d.]+$/.test(tls.servername)) o.host = tls.servername;
-    }
-    let c: any;
-    try {
-      c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)));
-    } catch (e) {
-      return reject(socketError(e, "ECONNREFUSED"));
-    }
-    // After connect the stream reports errors; a settled Promise ignores this rejection.
-    c.on("error", (e: any) => reject(socketError(e, "ECONNREFUSED")));
-  });
-}
+export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promise<TcpStream> => attempt("ECONNREFUSED", (resolve, fail) => {
+  const o = tls ? der(tls) : {};
+  o.host = host;
+  o.port = port;
+  // Quirk: the verifying firmware checks the certificate against `host`, not `servername`:
+  // given an address, it would check the address and accept a certificate for any other
+  // name. So the name goes in `host` (the firmware resolves it itself).
+  if (CAMNET_BOARD.capabilities.tlsVerify && tls) {
+    o.rejectUnauthorized = tls.verify;
+    if (tls.verify && tls.servername && !/^[\d.]+$/.test(tls.servername)) o.host = tls.servername;
+  }
+  const c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)));
+  c.on("error", fail);
+});
 
 /** Listens on `port`; with `tls` (key and cert, where caps.tlsServer) a TLS server. */
-export function listenTcp(port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }> {
-  return new Promise((resolve, reject) => {
+export const listenTcp = (port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }> =>
+  attempt("EADDRINUSE", (resolve) => {
     const accept = (c: any) => onConnection(wrapStream(c, "", 0));
-    try {
-      const server = CAMNET_BOARD.capabilities.tlsServer && tls
-        ? req("tls").createServer(der(tls), accept)
-        : req("net").createServer(accept);
-      server.listen(port);
-      resolve(server);
-    } catch (e) {
-      reject(socketError(e, "EADDRINUSE"));
-    }
+    const server = CAMNET_BOARD.capabilities.tlsServer && tls ? req("tls").createServer(der(tls), accept) : req("net").createServer(accept);
+    server.listen(port);
+    resolve(server);
   });
-}
 
 // ---------------------------------------------------------------- clock and randomness
 
