@@ -62,7 +62,7 @@ function ifconfig(config?: string[]): string[] {
     // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
     if (config[0] != c.ip) events.emit("connected", ifconfig());
   }
-  return [c.ip, c.netmask, c.gateway, dnsServers()[0] || c.gateway];
+  return [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
 }
 
 const cancelRetry = (): void => {

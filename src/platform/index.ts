@@ -23,6 +23,9 @@ export { codedError };
  *  `(0,globalThis.require)(...)`, one name is shorter. */
 const req: (module: string) => any = require;
 
+/** Espruino's binary-string converters (static functions: they work unbound). */
+const toBinary: (d: Uint8Array) => string = E.toString, fromBinary: (s: string) => Uint8Array = E.toUint8Array;
+
 /** The Wifi module (Wi-Fi boards only: the Linux build has none). */
 const W: any = CAMNET_BOARD.capabilities.wifi && req("Wifi");
 
@@ -98,7 +101,7 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
       // Quirk: a failed sendto() from a bound socket is counted as 7 bytes sent and the
       // rest goes out as a garbage datagram. Broadcast from a bound socket always fails.
       if (port && isBroadcast(address)) throw codedError("EACCES", "bound socket: broadcast from an unbound one");
-      s.send(E.toString(data), p, address);
+      s.send(toBinary(data), p, address);
     },
     // Datagrams leave one per idle-loop pass: close once the last one queued (a goodbye,
     // say) has had its pass, rather than dropping it.
@@ -106,7 +109,7 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
       setTimeout(() => s.close(), 50);
     },
   } as UdpSocket; // onmessage: set by the caller
-  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(E.toUint8Array(msg), info.address, info.port));
+  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(fromBinary(msg), info.address, info.port));
   s.on("error", fail);
   if (!port) return resolve(sock);
   // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
@@ -132,10 +135,10 @@ function wrapStream(c: any, host: string, port: number): TcpStream {
   const end = () => c.end();
   const s = {
     remoteAddress: host, remotePort: port,
-    write: (d: Uint8Array) => c.write(E.toString(d)) !== false,
+    write: (d: Uint8Array) => c.write(toBinary(d)) !== false,
     end, destroy: end,
   } as TcpStream; // the on* handlers: set by the caller
-  c.on("data", (d: string) => s.ondata && s.ondata(E.toUint8Array(d)));
+  c.on("data", (d: string) => s.ondata && s.ondata(fromBinary(d)));
   // onend(), ondrain(), onclose(hadError), onerror(err)
   ["end", "drain", "close", "error"].forEach((ev) => c.on(ev, (a: any) => {
     const f = (s as any)["on" + ev];
@@ -147,7 +150,7 @@ function wrapStream(c: any, host: string, port: number): TcpStream {
 /** DER (binary string) copies of the key, certificate and CA: the firmware rejects PEM. */
 function der(tls: TlsOptions): any {
   const o: any = {};
-  ["ca", "cert", "key"].forEach((k) => (tls as any)[k] && (o[k] = E.toString((tls as any)[k])));
+  ["ca", "cert", "key"].forEach((k) => (tls as any)[k] && (o[k] = toBinary((tls as any)[k])));
   return o;
 }
 
@@ -181,7 +184,7 @@ export const listenTcp = (port: number, onConnection: (s: TcpStream) => void, tl
 
 // ---------------------------------------------------------------- clock and randomness
 
-export const now = (): number => Date.now();
+export const now: () => number = Date.now; // static: works unbound
 
 /** Sets the wall clock with setTime(), which also rebases the interpreter's timers
  *  (Wifi.setSNTP would move the clock underneath them and fire every timeout at once). */
