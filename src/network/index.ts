@@ -31,7 +31,7 @@ let isActive = up;
 export function hostname(n?: string): string {
   if (n === undefined) return name;
   let bad: string[] | null;
-  const why = typeof n != "string" ? "must be a string"
+  const why = "" + n !== n ? "must be a string"
     : /\.local$/i.test(n) ? `: pass the bare name "${n.slice(0, -6)}"`
     : !n ? "is empty"
     : n.length > CAMNET_BOARD.capabilities.hostnameMax ? "is too long"
@@ -86,13 +86,15 @@ function join(ms: number): Promise<string[]> {
   });
 }
 
+/** Reconnects after `retryMs` (doubling up to a minute) while the app wants the link. */
 function retry(): void {
+  if (!want) return;
   const delay = retryMs;
   retryMs = Math.min(delay * 2, 60000);
   events.emit("reconnecting", delay);
   timer = setTimeout(() => {
     timer = 0;
-    join(20000).catch(() => want && retry());
+    join(20000).catch(retry);
   }, delay);
 }
 
@@ -103,7 +105,7 @@ if (CAMNET_BOARD.capabilities.wifi) {
     up = false;
     stat = 1000;
     events.emit("disconnected", reason);
-    if (want) retry();
+    retry();
   });
 }
 

@@ -74,8 +74,9 @@ function isBroadcast(address: string): boolean {
   // bound socket comes here) are settled without asking the firmware.
   if (n == -1) return true;
   if (n >>> 29 == 7 || !(n & 1)) return false;
+  // Without an address (0.0.0.0/0.0.0.0) this is -1 again: no other address matches.
   const c = ifconfig();
-  return c.ip != "0.0.0.0" && n == (ipNum(c.ip) | ~ipNum(c.netmask));
+  return n == (ipNum(c.ip) | ~ipNum(c.netmask));
 }
 
 /** A Promise for what `fn` makes; a throw or a `fail(e)` rejects with socketError(e, fallback).
