@@ -140,6 +140,12 @@ export class FakeNet implements Platform {
   nextPort = 40000;
   ends: End[] = [];
 
+  constructor() {
+    // Device code reads capabilities as CAMNET_BOARD.capabilities.<name> (constants in the
+    // build); here they are this platform's, changeable by the test.
+    (globalThis as any).CAMNET_BOARD = { capabilities: this.caps };
+  }
+
   release(e: End): void {
     if (e.board) this.open--;
   }

@@ -57,10 +57,10 @@ methods(Socket.prototype, {
     return Promise.resolve();
   },
 
-  /** "peername", "sockname", "socket", "sslcontext"; else `d`. */
+  /** "peername", "sockname", "socket"; else `d`. */
   get_extra_info(name, d) {
     const s = this;
-    return ({ peername: s.p_, sockname: s.n_, socket: s, sslcontext: s.context } as any)[name] || d;
+    return ({ peername: s.p_, sockname: s.n_, socket: s } as any)[name] || d;
   },
 });
 

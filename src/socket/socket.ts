@@ -1,3 +1,4 @@
+/// <reference path="../../types/camnet.d.ts" />
 // Socket objects: Python's socket.socket over camnet's platform, with Promises where Python
 // blocks. TCP (connect/bind/listen/accept/send/sendall/recv), UDP (bind/sendto/recvfrom,
 // connect+send/recv, broadcast, multicast), timeouts, errors with errno names. asyncio adds
@@ -123,8 +124,6 @@ export interface Socket {
   p_?: Address;
   /** ssl: the TLS options for the platform (may refuse: CLOCK_NOT_SET). */
   tls_?: () => TlsOptions;
-  /** ssl: the SSLContext of a wrapped socket. */
-  context?: unknown;
 
   wait_<T>(check: () => T | PromiseLike<T> | undefined): Promise<T>;
   try_(w: Waiter): number | undefined;
@@ -228,7 +227,7 @@ methods(Socket.prototype, {
 
   /** Claims a board socket: EMFILE at the board's limit, before the platform is asked. */
   claim_() {
-    const max = P.caps.maxSockets;
+    const max = CAMNET_BOARD.capabilities.maxSockets; // a build-time constant
     if (inUse >= max) throw err("EMFILE", "all " + max + " sockets in use: close one", 24);
     inUse++;
     this.h_++;
@@ -377,7 +376,7 @@ methods(Socket.prototype, {
     return s.wait_<unknown>(() => {
       if (s.l_ || s.k_) return 0;
       if (s.type == 2 || s.s_ || !s.n_) throw invalid("bind() first");
-      const tls = s.tls_ && s.tls_();
+      const tls = CAMNET_BOARD.capabilities.tlsServer && s.tls_ ? s.tls_() : undefined;
       s.claim_();
       s.k_ = 1;
       return P.listenTcp(s.n_[1], (t) => {
@@ -531,7 +530,7 @@ methods(Socket.prototype, {
     const s = this, k = level + "." + option;
     s.live_();
     if (k == "0.35") {
-      if (s.u_) throw invalid("IP_ADD_MEMBERSHIP must come before bind()");
+      if (s.u_) throw invalid("join groups before bind()");
       s.o_.g = inet_ntoa((value as Uint8Array).subarray(0, 4));
     }
     s.o_[k] = value;

@@ -1,3 +1,4 @@
+/// <reference path="../../types/camnet.d.ts" />
 // `ssl`: Python's SSLContext / wrap_socket over the platform's TLS, honest about what the
 // firmware can do (caps.tlsVerify, caps.tlsServer):
 //   - stock firmware cannot verify certificates: CERT_NONE gives encryption only, and
@@ -9,7 +10,7 @@
 //   - Espruino cannot start TLS on a connected socket: wrap before connect() (or listen());
 //     wrapping a connected or listening socket is refused with EISCONN.
 // wrap_socket returns the socket itself, set to connect (or listen) through TLS.
-// The firmware takes DER only, so PEM text is decoded here.
+// The firmware takes DER only, so PEM text is decoded here; bytes are taken as DER.
 import { cat, err, methods, P, type Data, type Socket } from "../socket/socket";
 
 export const CERT_NONE = 0;
@@ -17,18 +18,13 @@ export const CERT_REQUIRED = 2;
 export const PROTOCOL_TLS_CLIENT = 16;
 export const PROTOCOL_TLS_SERVER = 17;
 
-/** DER bytes from DER bytes or PEM (text or bytes). Of PEM, the blocks whose label names a
- *  KEY when `key`, else the others (certificates), concatenated. */
+/** DER bytes from DER bytes or PEM text. Of PEM, the blocks whose label names a KEY when
+ *  `key`, else the others (certificates), concatenated. */
 export function toDer(x: Data, key?: unknown): Uint8Array {
-  let s = x as string, i = 0;
-  if (typeof x != "string") {
-    if (x[0] != 45) return x; // not "-": DER already
-    s = "";
-    while (i < x.length) s += String.fromCharCode(x[i++]);
-  }
+  if (typeof x != "string") return x;
   // "-----BEGIN X-----\nbody\n-----END X-----": labels at 1, 5, ...; bodies at 2, 6, ...
-  const p = s.split("-----"), out: Uint8Array[] = [];
-  for (i = 2; i < p.length; i += 4) {
+  const p = x.split("-----"), out: Uint8Array[] = [];
+  for (let i = 2; i < p.length; i += 4) {
     if ((p[i - 1].indexOf("KEY") >= 0) == !!key) {
       // base64
       const o: number[] = [], b = p[i];
@@ -64,9 +60,9 @@ export interface SSLContext {
   ca_?: Uint8Array;
   cert_?: Uint8Array;
   key_?: Uint8Array;
-  /** load_verify_locations(cadata), ({cadata}) or (null, null, cadata); PEM text or DER bytes. */
+  /** load_verify_locations(cadata), ({cadata}) or (null, null, cadata): PEM text or DER bytes. */
   load_verify_locations(cafile?: any, capath?: any, cadata?: Data): void;
-  /** cert (PEM or DER) and key (unencrypted; PEM may hold both). */
+  /** cert and key: PEM text (may hold both) or DER bytes; the key unencrypted. */
   load_cert_chain(certfile: Data, keyfile?: Data): void;
   wrap_socket(sock: Socket, opts?: WrapOptions): Socket;
 }
@@ -92,22 +88,26 @@ methods(SSLContext.prototype, {
   },
 
   wrap_socket(sock, opts) {
-    const c = this, o = opts || {}, caps = P.caps, host = o.server_hostname, server = o.server_side;
+    const c = this, o = opts || {}, host = o.server_hostname, server = o.server_side;
     const verify = c.verify_mode != CERT_NONE;
     sock.live_();
-    if (server && !caps.tlsServer) throw err("EOPNOTSUPP", "no TLS server on this firmware", 95);
-    if (verify && !caps.tlsVerify) {
-      throw err("CERT_UNVERIFIABLE", "no tlsVerify: this firmware cannot check certificates; CERT_NONE encrypts only");
-    }
     if (c.check_hostname && (!verify || !host && !server)) {
       throw err("EINVAL", "check_hostname needs CERT_REQUIRED, server_hostname", 22);
     }
-    if (server && !c.cert_) throw err("EINVAL", "load_cert_chain() first", 22);
-    if (verify && !c.ca_) throw err("CERT_UNKNOWN_CA", "load_verify_locations() first");
+    // Capabilities are build-time constants: another board's branch leaves the bundle.
+    if (CAMNET_BOARD.capabilities.tlsVerify) {
+      if (verify && !c.ca_) throw err("CERT_UNKNOWN_CA", "load_verify_locations() first");
+    } else if (verify) {
+      throw err("CERT_UNVERIFIABLE", "firmware cannot verify (no tlsVerify): CERT_NONE encrypts only");
+    }
+    if (CAMNET_BOARD.capabilities.tlsServer) {
+      if (server && !c.cert_) throw err("EINVAL", "load_cert_chain() first", 22);
+    } else if (server) {
+      throw err("EOPNOTSUPP", "no TLS server on this firmware", 95);
+    }
     if (sock.s_ || sock.k_ || sock.l_) throw err("EISCONN", "wrap before connect()", 106);
-    sock.context = c;
     sock.tls_ = () => {
-      if (verify && P.now() < CLOCK_FLOOR) throw err("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
+      if (CAMNET_BOARD.capabilities.tlsVerify && verify && P.now() < CLOCK_FLOOR) throw err("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
       return { ca: c.ca_, cert: c.cert_, key: c.key_, servername: host, verify };
     };
     return sock;
