@@ -145,7 +145,7 @@ export interface Socket {
   listen(backlog?: number): Promise<unknown>;
   accept(): Promise<[Socket, Address]>;
   send(data: Data): Promise<number>;
-  sendall(data: Data): Promise<unknown>;
+  sendall(data: Data): Promise<number>;
   recv(n: number): Promise<Uint8Array>;
   recvfrom(n: number): Promise<[Uint8Array, Address | undefined]>;
   sendto(data: Data, address: Address): Promise<number>;
@@ -406,20 +406,20 @@ methods(Socket.prototype, {
     });
   },
 
-  /** Hands the bytes to the platform (waits while its send buffer is full). */
+  /** As sendall (camnet hands every byte over); resolves to the number of bytes. */
   send(data) {
-    const s = this, d = bytes(data);
-    return s.type == 2 ? s.sendto(d, s.p_!) : s.wait_(() => s.wr_() ? (s.put_(d), d.length) : undefined);
+    return this.sendall(data);
   },
 
-  /** Resolves once every byte is handed over and the platform's buffer has drained. */
+  /** Resolves (to the number of bytes) once every byte is handed over and the platform's
+   *  send buffer has drained. UDP: one datagram to the connected peer. */
   sendall(data) {
     const s = this, d = bytes(data);
     let i = 0;
-    return s.type == 2 ? s.send(d) : s.wait_(() => {
+    return s.type == 2 ? s.sendto(d, s.p_!) : s.wait_(() => {
       // 1 KB at a time while the platform takes them (big strings cost the board RAM)
       while (s.wr_()) {
-        if (i >= d.length) return 0;
+        if (i >= d.length) return d.length;
         s.put_(d.subarray(i, i += 1024));
       }
     });
