@@ -11,8 +11,9 @@ import type { MdnsIO, Service } from "./index";
 const io: MdnsIO = {
   openUdp, now, random: Math.random,
   address: () => ifconfig().ip,
-  setTimeout: setTimeout as any,
-  clearTimeout: clearTimeout as any,
+  // looked up at each call (not captured), so a wrapper installed later sees our timers
+  setTimeout: (f, ms) => setTimeout(f, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
 };
 
 /** One responder for the board's life, started on every link-up and stopped on link-down;
