@@ -129,8 +129,9 @@ export function addrinfo(host: string | null, port: number | string | null, fami
         .concat(v6.map((a): [number, string] => [10, a]));
       if (!addrs.length) fail("EAI_NONAME", host + " has no address of family " + f);
       const out: AddrInfo[] = [];
-      addrs.map((a, i) => [rank(a, env), i]).sort((x, y) => x[0] - y[0] || x[1] - y[1]).forEach((k) => {
-        const a = addrs[k[1]];
+      // sort keys: the rank, then the resolver's order (rank < 1024, at most 4096 addresses)
+      addrs.map((a, i) => rank(a, env) * 4096 + i).sort((x, y) => x - y).forEach((k) => {
+        const a = addrs[k % 4096];
         kinds.forEach((t) => out.push([a[0], t[0], t[1], "", a[0] == 2 ? [a[1], t[2]] : [a[1], t[2], 0, 0]]));
       });
       if (fl & 2) out[0][3] = r.canonname || host!;
