@@ -1,13 +1,13 @@
-// Cold getaddrinfo beside c-ares (issue 3's figure): a real dnsmasq on 127.0.0.163:53 (its own
-// address, so the peer tests on 127.0.0.153 can run at the same time) answers every name under
-// cold.test from --address, so no look-up goes upstream and every name is new to both clients.
+// Cold getaddrinfo beside c-ares (issue 3's figure): a real dnsmasq on 127.163.x.y:53 (an
+// address of its own per run, so the peer tests on 127.0.0.153 and other bench runs do not
+// collide) answers every name under cold.test from --address, so no look-up goes upstream and
+// every name is new to both clients (its answers carry TTL 0: nothing is cached either side).
 // camnet: getaddrinfo(name, 80, AF_INET, SOCK_STREAM) one after another in the built Linux
 // bundle on the emulated board (real loopback sockets), each timed inside the board with
 // getTime(). c-ares: Node's dns.promises.Resolver.resolve4(name) pointed at the same server,
 // one after another. Both ask one A question per name; the medians per look-up and their ratio
 // are printed (budget: camnet within 1.5x of c-ares), and the resolver's query alone on the
-// board (dnsmasq's answers carry TTL 0, so nothing is cached on either side). Needs dnsmasq and root (port 53);
-// otherwise the figures say why they failed to measure.
+// board. Needs dnsmasq and root (port 53); otherwise the figures say why they failed to measure.
 import { Resolver } from "node:dns/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -17,7 +17,8 @@ import { until } from "../../emulator/espruino/testing.ts";
 import { findBinary, startDaemon, waitForDns, type Daemon } from "../../test/peers/helpers.ts";
 import { median, type Figure } from "./table.ts";
 
-const SERVER = "127.0.0.163";
+// a loopback address of its own per run (127.163.x.y): concurrent bench runs do not collide
+const SERVER = `127.163.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
 const ZONE = "cold.test";
 const WHAT = "cold getaddrinfo (A, AF_INET), bundle in the emulator (linux), median per look-up";
 const RATIO = "cold getaddrinfo / c-ares resolve4, same dnsmasq, same run";
