@@ -130,8 +130,8 @@ export class Responder extends Emitter {
      *  records in Additional: after a service PTR its SRV and TXT; after that PTR or an
      *  SRV the host's address and NSEC; after an A its NSEC; no duplicates. Legacy: TTL
      *  <= 10, no cache-flush, no additional records (§6.7). */
-    const reply = (list: Rec[], x: Partial<Message>, a?: string, port?: number, legacy?: boolean): void => {
-      const f = (r: Rec): ResourceRecord => rr(r, legacy ? Math.min(r.ttl_, 10) : r.ttl_, legacy),
+    const reply = (list: Rec[], a?: string, port?: number, legacy?: Message): void => {
+      const f = (r: Rec): ResourceRecord => rr(r, legacy ? Math.min(r.ttl_, 10) : r.ttl_, !!legacy),
         add = list.filter((r) => !plain(r)), h = host();
       if (!list.length) return;
       if (!legacy) {
@@ -141,15 +141,15 @@ export class Responder extends Emitter {
             || (p || a.t == TYPE_SRV) && r.n == h || a.t == TYPE_A && r.n == a.n && !plain(r))) add1(add, r);
         }));
       }
-      x.flags = FLAG_QR | FLAG_AA;
-      x.answers = list.filter(plain).map(f);
-      x.additionals = add.map(f);
-      send(x, a, port);
+      send({
+        flags: FLAG_QR | FLAG_AA, id: legacy && legacy.id, questions: legacy && legacy.questions,
+        answers: list.filter(plain).map(f), additionals: add.map(f),
+      }, a, port);
     };
     /** Multicasts `list` and marks it sent. */
     const multicast = (list: Rec[], now: number): void => {
       list.forEach((r) => (r.s = now));
-      reply(list, {});
+      reply(list);
     };
     /** Goodbyes: the live ones of `list` with TTL 0 (§10.1). */
     const bye = (list: Rec[]): void => {
@@ -248,10 +248,10 @@ export class Responder extends Emitter {
         self.hostname = (opts.onConflict && opts.onConflict(h)) || nextName(h);
         self.emit("conflict", h, self.hostname);
       } else if (s) {
-        const old = s.name + "." + s.type + ".local";
+        const full = (): string => s.name + "." + s.type + ".local", old = full();
         s.name = nextName(s.name);
         s.fixed_ = true;
-        self.emit("conflict", old, s.name + "." + s.type + ".local");
+        self.emit("conflict", old, full());
       } else {
         // our reverse name: another host has our address; nothing to rename
         return;
@@ -326,11 +326,11 @@ export class Responder extends Emitter {
       const uni = (r: Rec): boolean => !(now - r.us! < 1000) && (r.us = now, true);
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
       // echoed, TTL <= 10, no cache-flush
-      if (port != PORT) return reply(ans.filter(uni), { id: m.id, questions: m.questions }, a, port, true);
+      if (port != PORT) return reply(ans.filter(uni), a, port, m);
       // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
       // (then multicast, so other caches refresh too); probes are defended by multicast
       const u = ans.filter((r) => !probing && has(qu, r) && now - r.s! < r.ttl_ * 250);
-      reply(u.filter(uni), {}, a, port);
+      reply(u.filter(uni), a, port);
       // §6: multicast a record at most once a second (250 ms when defending a probe)
       const mc = ans.filter((r) => !has(u, r) && !(now - r.s! < (probing ? 250 : 1000)) && !has(pend, r));
       const tc = m.flags & FLAG_TC;
@@ -386,10 +386,8 @@ export class Responder extends Emitter {
       done();
     };
     this.rename = (name) => {
-      if (name !== self.hostname) {
-        self.hostname = name;
-        rebuild();
-      }
+      self.hostname = name;
+      rebuild();
     };
     this.addressChanged = () => {
       addr = io.address();
