@@ -22,7 +22,7 @@ const IDLE_MS = 10000;
 const text = (status: number, body: string): Reply => ({ status, type: "text/plain", body: body + "\n" });
 
 /** [line, method, target, minor version] of the request line, or null when it is not HTTP/1.x. */
-const requestLine = (head: string) => head.split("\n")[0].match(/^([A-Z]+) (\/[^ ]*) HTTP\/1\.(0|1)\r*$/);
+const requestLine = (head: string) => head.split("\n")[0].match(/^([A-Z]+) (\/[^ ]*) HTTP\/1\.([01])\r*$/);
 
 /** The reply to a request head (its text up to the blank line, or at least its first line). */
 export function answer(head: string, route: Route): Reply {

@@ -102,6 +102,8 @@ export function regexProblems(pattern: string, flags: string): string[] {
   let inClass = false;
   let last: "atom" | "group" | "quantifier" | "none" = "none";
   let groups = 0;
+  // per open group: whether it holds a "|" of its own
+  const alternation: boolean[] = [];
   for (let i = 0; i < pattern.length; ) {
     const c = pattern[i];
     if (c === "\\") {
@@ -132,12 +134,17 @@ export function regexProblems(pattern: string, flags: string): string[] {
     if (c === "(") {
       if (pattern[i + 1] === "?") out.add("(?...) group (non-capturing, lookaround or named)");
       groups++;
+      alternation.push(false);
       i++;
       last = "none";
       continue;
     }
+    if (c === "|" && alternation.length) alternation[alternation.length - 1] = true;
     if (c === ")") {
       i++;
+      // measured: /^a(0|1)$/ misses "a1" and /^_\w+\._(tcp|udp)$/ takes "_x._tcpx": what
+      // follows a group with alternatives is checked against the first alternative only
+      if (alternation.pop() && i < pattern.length) out.add("a group with | followed by more pattern (Espruino checks the rest against the first alternative only; use alternatives of whole patterns, or a [class])");
       last = "group";
       continue;
     }

@@ -2,7 +2,7 @@
 // budgets are enforced. One build per board (in a temp dir) is shared by the tests.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -10,6 +10,7 @@ import {
   type BoardBuild, type BoardProfile, type SizesReport,
 } from "../scripts/build.ts";
 import { espruinoBinary, runOnEspruino } from "../scripts/lib/espruino-run.ts";
+import { answer } from "../firmware/http.ts";
 
 describe("build: every board profile", function () {
   const boards = loadBoards();
@@ -107,6 +108,27 @@ setTimeout(quit, 6000);
     assert.ok(lines.includes("local=EAI_NONAME"), text);
     assert.ok(lines.includes("pton=16 aton=4"), text);
     assert.doesNotMatch(text, /Uncaught|not defined|SyntaxError/, text);
+  });
+
+  it("the camera's HTTP request parsing answers the same on the real interpreter as on Node (HTTP/1.0 and 1.1, garbage)", async function () {
+    const bin = espruinoBinary();
+    if (!bin) this.skip();
+    const heads = ["GET / HTTP/1.1\r\nHost: cam\r\n\r\n", "GET /snapshot?x=1 HTTP/1.0\r\n\r\n", "GET / HTTP/1.0 junk\r\n\r\n",
+      "POST / HTTP/1.1\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "hello\n\n", "GET /x HTTP/1.1\n\n"];
+    const dir = mkdtempSync(path.join(tmpdir(), "camnet-http-entry-"));
+    try {
+      const entry = path.join(dir, "http.ts");
+      writeFileSync(entry, `import { answer } from ${JSON.stringify(path.join(process.cwd(), "firmware", "http.ts"))};
+declare function print(s: string): void;
+for (const h of ${JSON.stringify(heads)}) { const r = answer(h, (p) => ({ status: 200, type: "text/plain", body: p })); print("HTTP " + r.status + " " + r.body); }`);
+      const { minified } = await buildBundle({ entry, board: loadBoards().find((b) => b.id === "linux")!, label: "http-entry.js" });
+      const board = runOnEspruino(bin!, minified + "\nquit();\n").filter((l) => l.startsWith("HTTP "));
+      const node = heads.map((h) => { const r = answer(h, (p) => ({ status: 200, type: "text/plain", body: p })); return "HTTP " + r.status + " " + String(r.body).trimEnd(); });
+      assert.deepEqual(board.map((l) => l.trimEnd()), node);
+      assert.equal(node[0], "HTTP 200 /");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the linux firmware boots on the real interpreter: every step logs, a failing step retries with its code, nothing uncaught", function () {

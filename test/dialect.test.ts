@@ -83,6 +83,8 @@ describe("dialect gate: the gate itself, on already-lowered JavaScript", () => {
     ["regex", "/a(?:b)/;"],
     ["regex", "/(ab)+/;"],
     ["regex", "/a/m;"],
+    ["regex", "/^_\\w+\\._(tcp|udp)$/;"],
+    ["regex", "/HTTP\\/1\\.(0|1)\\r*$/;"],
     ["regex-after-paren", "if (a) /x/.test(s);"],
     ["array-hole", "var f = (c) => g([, c.ttl]);"],
     ["array-hole", "[1, , 2];"],
@@ -97,6 +99,8 @@ describe("dialect gate: the gate itself, on already-lowered JavaScript", () => {
   }
 
   const allowed = [
+    "/^(169\\.254\\.|fe80:)/i;",
+    "/^_\\w+\\._tcp$|^_\\w+\\._udp$/;",
     "if (a) { /x/.test(s); }",
     "(function () { return /x/.test(s); });",
     'typeof Symbol !== "undefined";',

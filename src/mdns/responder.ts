@@ -394,7 +394,7 @@ export class Responder extends Emitter {
       rebuild(true);
     };
     this.advertise = (type, port, txt, name) => {
-      if (!/^_[\w-]+\._(tcp|udp)$/.test(type)) throw fail("EINVAL", "service type " + type + " is not like _http._tcp");
+      if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(type)) throw fail("EINVAL", "service type " + type + " is not like _http._tcp");
       const t: string[] = [];
       if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + txt[k]);
       // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
