@@ -192,11 +192,11 @@ export function readHeader(b: Uint8Array): Header {
 /** Decodes a whole message; throws EBADMSG (see the top of this file). */
 export function parseMessage(b: Uint8Array): Message {
   if (b.length < 12) throw bad("short header", b.length);
-  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3], questions: [], answers: [], authorities: [], additionals: [] };
-  let o = 12, k: number, s = 4;
-  cache = [];
+  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3] };
+  let o = 12, k: number, s = 0;
+  for (cache = []; s < 4;) m[SECTIONS[s++]] = [];
   try {
-    for (; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, m[SECTIONS[s / 2 - 2]], s < 6);
+    for (s = 4; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, m[SECTIONS[s / 2 - 2]], s < 6);
   } catch (e) {
     if (!(short && m.flags & 512 /* TC */)) throw e;
   }
