@@ -89,12 +89,16 @@ export function flat(q: Uint8Array[]): Uint8Array {
   return q[0] || new Uint8Array(0);
 }
 
-/** Takes up to n bytes off the front of a chunk queue. */
+/** Takes up to n bytes off the front of a chunk queue. Quirk: Espruino's subarray does not
+ *  clamp its end to the length (it reads past the end), so the end is never beyond it. */
 export function take(q: Uint8Array[], n: number): Uint8Array {
   const b = flat(q);
-  if (n < b.length) q[0] = b.subarray(n);
-  else q.splice(0, 1);
-  return b.subarray(0, n);
+  if (n < b.length) {
+    q[0] = b.subarray(n);
+    return b.subarray(0, n);
+  }
+  q.splice(0, 1);
+  return b;
 }
 
 interface Waiter {
@@ -414,13 +418,12 @@ methods(Socket.prototype, {
   /** Resolves (to the number of bytes) once every byte is handed over and the platform's
    *  send buffer has drained. UDP: one datagram to the connected peer. */
   sendall(data) {
-    const s = this, d = bytes(data);
-    let i = 0;
+    const s = this, d = bytes(data), q = [d];
     return s.type == 2 ? s.sendto(d, s.p_!) : s.wait_(() => {
       // 1 KB at a time while the platform takes them (big strings cost the board RAM)
       while (s.wr_()) {
-        if (i >= d.length) return d.length;
-        s.put_(d.subarray(i, i += 1024));
+        if (!q.length) return d.length;
+        s.put_(take(q, 1024));
       }
     });
   },
@@ -436,7 +439,7 @@ methods(Socket.prototype, {
     return s.wait_(() => {
       if (s.type == 1) return s.ready_() ? [take(s.q_, n), s.p_] : undefined;
       const m = s.q_.shift();
-      return m && [m[0].subarray(0, n), m[1]];
+      return m && [take([m[0]], n), m[1]];
     });
   },
 
