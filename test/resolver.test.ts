@@ -245,6 +245,12 @@ function fakeServer(lan: Lan, ip: string, records: Record<string, string[]>, bad
           sock.send(new Uint8Array(b), from.port, from.address);
         }
         if (kind === "port") other.send(answer(q.id!, question.name, evil), from.port, from.address);
+        if (kind === "noquestion") {
+          // a response with the right ID and no question section
+          const b = dnsPacket.decode(Buffer.from(answer(q.id!, question.name, evil))) as any;
+          b.questions = [];
+          sock.send(new Uint8Array(dnsPacket.encode(b)), from.port, from.address);
+        }
         if (kind === "garbage") sock.send(new Uint8Array([data[0]!, data[1]!, 0x81, 0x80, 0, 1, 0, 1]), from.port, from.address);
       }
       if (goodReply) sock.send(answer(q.id!, question.name, addrs), from.port, from.address);
@@ -269,14 +275,15 @@ describe("resolver: servers from DHCP (emulated ESP32 with dhcpInfo)", function 
     assert.deepEqual(sent, [dead, "192.168.1.1"]);
   });
 
-  it("ignores replies with a wrong ID, a wrong question, QR=0, garbage, or from another port; takes the right one", async function () {
+  it("ignores replies with a wrong ID, a wrong or no question, QR=0, garbage, or from another port; takes the right one", async function () {
     const fake = "192.168.1.53";
     let stats: { queries: number } = { queries: 0 };
     const net = await labWithDhcpDns([fake], (lan) => {
-      stats = fakeServer(lan, fake, { "example.com": ["93.184.216.34"] }, ["id", "question", "type", "query", "garbage", "port"]);
+      stats = fakeServer(lan, fake, { "example.com": ["93.184.216.34"] }, ["id", "question", "type", "query", "noquestion", "garbage", "port"]);
     });
     assert.equal(await ok(net.board, `socket.gethostbyname("example.com")`), "93.184.216.34");
     assert.equal(stats.queries, 1, "answered by the first query: the bad replies were ignored, not fatal");
+    assert.deepEqual(net.board.errors, [], "no bad reply made an uncaught error");
     assert.equal(net.router.dns.queries("example.com"), 0, "the router (not handed out) was not asked");
   });
 

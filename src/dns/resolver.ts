@@ -87,7 +87,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
           m = parseMessage(d);
           x = m.questions[0];
         } catch (e) {}
-        if (m && m.id == id && (m.flags & 0xf800) == 0x8000 && m.questions.length == 1
+        if (m && m.id == id && m.flags >> 11 == 16 /* QR, opcode 0 */ && x && !m.questions[1]
           && lower(x!.name) == lower(name) && x!.type == type && x!.qclass == 1) {
           // Truncated: the answer is incomplete; ask again over TCP.
           end(!tcp && m.flags & 512 /* TC */ ? ask(server, name, type, ms, seen, id) : m);
