@@ -110,6 +110,25 @@ describe("socket objects", () => {
     assert.equal(net.open, 0);
   });
 
+  it("recv(n) cut across many queued chunks gives every byte once, in order", async () => {
+    let peer!: End;
+    net.serve("10.0.0.5", 80, (p) => { peer = p; });
+    const s = await create_connection(["10.0.0.5", 80]);
+    const all = new Uint8Array(50).map((_, i) => i);
+    for (let i = 0; i < 50; i += 10) peer.write(all.subarray(i, i + 10));
+    peer.end();
+    await settle();
+    const got: number[] = [], sizes = [7, 1, 13, 3];
+    for (let i = 0; ; i++) {
+      const n = sizes[i % 4], d = await s.recv(n);
+      if (!d.length) break;
+      assert.ok(d.length <= n);
+      got.push(...d);
+    }
+    assert.deepEqual(got, [...all]);
+    s.close();
+  });
+
   it("a pending recv ends with what arrived when the peer closes mid-stream", async () => {
     let peer!: End;
     net.serve("10.0.0.5", 80, (p) => { peer = p; });

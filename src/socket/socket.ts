@@ -89,10 +89,12 @@ export function flat(q: Uint8Array[]): Uint8Array {
   return q[0] || new Uint8Array(0);
 }
 
-/** Takes up to n bytes off the front of a chunk queue. Quirk: Espruino's subarray does not
- *  clamp its end to the length (it reads past the end), so the end is never beyond it. */
+/** Takes up to n bytes off the front of a chunk queue. The queue is merged only when its
+ *  first chunk is short of n, so a byte is copied about once however the reads are cut.
+ *  Quirk: Espruino's subarray does not clamp its end to the length (it reads past the
+ *  end), so no end here is ever beyond it. */
 export function take(q: Uint8Array[], n: number): Uint8Array {
-  const b = flat(q);
+  const b = q[0] && q[0].length < n ? flat(q) : q[0] || new Uint8Array(0);
   if (n < b.length) {
     q[0] = b.subarray(n);
     return b.subarray(0, n);
