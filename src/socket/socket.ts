@@ -280,17 +280,17 @@ methods(Socket.prototype, {
 
   /** Espruino has no half-open connections: "close" follows the peer's end and any error. */
   attach_(t, a) {
-    const s = this, poke = () => s.poke_();
+    const s = this;
     s.s_ = t;
     s.p_ = a;
     s.k_ = 0;
     t.ondata = (d) => {
       s.q_.push(d);
-      poke();
+      s.poke_();
     };
     t.ondrain = () => {
       s.f_ = 0;
-      poke();
+      s.poke_();
     };
     t.onerror = (e) => {
       s.e_ = e;
@@ -301,7 +301,7 @@ methods(Socket.prototype, {
         s.free_();
       }
       s.z_ = 1;
-      poke();
+      s.poke_();
     };
   },
 
