@@ -99,4 +99,41 @@ s.connect(["127.0.0.1", ${port}]).then(function () { return s.sendall("h\\u00e9l
     assert.equal(received.toString("latin1"), Buffer.from("héllo " + big + "line one\nline two\n", "utf8").toString("latin1"),
       "the echo server got exactly the UTF-8 bytes, nothing past the end of a last piece");
   });
+
+  it("a board server (bind/listen/accept), recv timeout, EOF, asyncio start_server, and EMFILE past maxSockets", async () => {
+    const lines = await runAsync(bin!, `
+var socket = require("socket"), asyncio = require("asyncio");
+function txt(u) { var s = ""; for (var i = 0; i < u.length; i++) s += String.fromCharCode(u[i]); return s; }
+var srv = socket.socket(), port = 17000 + Math.floor(Math.random() * 900);
+srv.bind(["", port]).then(function () { return srv.listen(); }).then(function () {
+  var c = socket.socket();
+  c.settimeout(0.3);
+  var acc = srv.accept().then(function (r) { return r[0].recv(100).then(function (d) { print("server got " + txt(d)); return r[0].sendall("pong"); }).then(function () { return r[0]; }); });
+  return c.connect(["127.0.0.1", port]).then(function () { return c.sendall("ping"); }).then(function () { return c.recv(100); })
+    .then(function (d) { print("client got " + txt(d)); return c.recv(100); }).then(function () { print("no timeout"); }, function (e) { print("recv " + e.code); })
+    .then(function () { c.close(); return acc; }).then(function (sc) { return sc.recv(10); }).then(function (d) { print("server eof " + d.length); });
+}).then(function () {
+  srv.close();
+  return asyncio.start_server(function (r, w) { return r.readline().then(function (l) { w.write("hi " + txt(l)); return w.drain(); }).then(function () { w.close(); }); }, "0.0.0.0", port + 1);
+}).then(function (server) {
+  return asyncio.open_connection("127.0.0.1", port + 1).then(function (rw) { rw[1].write("bob\\n"); return rw[0].read(); })
+    .then(function (d) { print("asyncio " + JSON.stringify(txt(d))); server.close(); });
+}).then(function () {
+  var all = [], i, max = ${JSON.parse(readFileSync(path.join(ROOT, "boards", "linux.json"), "utf8")).capabilities.maxSockets};
+  for (i = 0; i <= max; i++) all.push(socket.socket(2, 2));
+  return Promise.all(all.map(function (u) { return u.sendto("x", ["127.0.0.1", 9]).then(function () { return "ok"; }, function (e) { return e.code; }); }))
+    .then(function (r) { print("udp " + r.filter(function (x) { return x == "ok"; }).length + " ok, then " + r[max]); all.forEach(function (u) { u.close(); }); });
+}).then(function () { print("done"); setTimeout(quit, 100); }, function (e) { print("ERR " + e.code + " " + e.message); setTimeout(quit, 100); });
+`);
+    const max = JSON.parse(readFileSync(path.join(ROOT, "boards", "linux.json"), "utf8")).capabilities.maxSockets as number;
+    assert.deepEqual(lines, [
+      "server got ping",
+      "client got pong",
+      "recv ETIMEDOUT",
+      "server eof 0",
+      'asyncio "hi bob\\n"',
+      `udp ${max} ok, then EMFILE`,
+      "done",
+    ]);
+  });
 });
