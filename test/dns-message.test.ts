@@ -429,7 +429,7 @@ describe("dns message: the same results on the real Espruino interpreter", funct
     const code = (await buildBundle({ entry: "test/fixtures/dns-same.ts", board: linux, label: "dns-same.js" })).minified;
     const node: string[] = [];
     new Function("print", code)((s: string) => node.push(s));
-    assert.equal(node.length, 16);
+    assert.equal(node.length, 17);
     assert.match(node[1], /"data":"2001:db8::7"/);
     assert.deepEqual(runOnEspruino(bin!, code + "\nsetTimeout(function(){quit();}, 100);\n"), node);
   });
