@@ -165,8 +165,34 @@ export function regexProblems(pattern: string, flags: string): string[] {
     i++;
     last = "atom";
   }
+  // measured: /^-|-$/ misses "a-": when `^` fails past the start, the alternatives after it
+  // are never tried at that position
+  const alts = topLevelAlternatives(pattern);
+  if (alts.slice(0, -1).some((a) => a.startsWith("^")) && alts.slice(1).some((a) => !a.startsWith("^"))) {
+    out.add("a ^-anchored alternative before an unanchored one (Espruino then never tries the others past the start; test them separately)");
+  }
   if (groups > 9) out.add(`${groups} capture groups (max 9)`);
   return [...out];
+}
+
+/** The pattern split at its `|` outside groups and classes. */
+function topLevelAlternatives(pattern: string): string[] {
+  const out: string[] = [];
+  let depth = 0, inClass = false, from = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") i++;
+    else if (inClass) inClass = c !== "]";
+    else if (c === "[") inClass = true;
+    else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "|" && !depth) {
+      out.push(pattern.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(pattern.slice(from));
+  return out;
 }
 
 function staticName(node: T.Node): string | null {

@@ -84,6 +84,7 @@ describe("dialect gate: the gate itself, on already-lowered JavaScript", () => {
     ["regex", "/(ab)+/;"],
     ["regex", "/a/m;"],
     ["regex", "/^_\\w+\\._(tcp|udp)$/;"],
+    ["regex", "/^-|-$/;"],
     ["regex", "/HTTP\\/1\\.(0|1)\\r*$/;"],
     ["regex-after-paren", "if (a) /x/.test(s);"],
     ["array-hole", "var f = (c) => g([, c.ttl]);"],
@@ -100,6 +101,8 @@ describe("dialect gate: the gate itself, on already-lowered JavaScript", () => {
 
   const allowed = [
     "/^(169\\.254\\.|fe80:)/i;",
+    "/-$|^-/;",
+    "/^a$|^b$/;",
     "/^_\\w+\\._tcp$|^_\\w+\\._udp$/;",
     "if (a) { /x/.test(s); }",
     "(function () { return /x/.test(s); });",

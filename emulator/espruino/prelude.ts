@@ -163,6 +163,57 @@ export const PRELUDE = String.raw`
   drop(DP, ["toLocaleString", "toLocaleDateString", "toLocaleTimeString", "toTemporalInstant"]);
   hide(g, "Date", EDate);
 
+  // ---------- RegExp: Espruino's own matcher (emulator/espruino/regexp.ts), not V8's ----------
+  // test(), match(), replace() and split() all go through exec (the spec's RegExpExec).
+  var RXP = RegExp.prototype, gd = Object.getOwnPropertyDescriptor;
+  var flagsOf = gd(RXP, "flags").get, sourceOf = gd(RXP, "source").get;
+  hide(RXP, "exec", function exec(s) {
+    var str = String(s), flags = flagsOf.call(this);
+    var r = host.regexExec(sourceOf.call(this), flags, str, this.lastIndex | 0, flags.indexOf("y") >= 0);
+    this.lastIndex = r.lastIndex;
+    if (!r.match) return null;
+    var m = r.match, a = [str.slice(m.index, m.end)];
+    for (var i = 0; i < m.groups.length; i++) a.push(str.slice(m.groups[i][0], m.groups[i][1]));
+    a.index = m.index;
+    a.input = str;
+    return a;
+  });
+
+  // split(regex) as jswrap_string_split: no captured groups in the result; a pattern that
+  // matches empty where it stands loops forever on the board, so here it throws.
+  var nSplit = String.prototype.split;
+  hide(String.prototype, "split", function split(sep, limit) {
+    if (!(sep instanceof RegExp)) return nSplit.call(this, sep, limit);
+    var s = String(this), out = [], last = 0, m, prev = -1;
+    sep.lastIndex = 0;
+    while ((m = sep.exec(s)) !== null) {
+      if (!m[0].length && m.index === prev) throw new Error("split(" + sep + ") matches nothing at " + prev + ": Espruino loops forever here");
+      prev = m.index;
+      out.push(s.slice(last, m.index));
+      last = m.index + m[0].length;
+      sep.lastIndex = last;
+    }
+    sep.lastIndex = 0;
+    if (last <= s.length) out.push(s.slice(last));
+    return out;
+  });
+
+  // ---------- String indexOf: a needle running past the end still matches (2v29) ----------
+  // jswrap_string_indexOf compares with equalAtEndOfString: "abc".indexOf("cd") == 2 (measured),
+  // so "abc".includes("cd") is true; "".indexOf("") is -1.
+  function indexOf(sub, from) {
+    var s = String(this), t = String(sub), i = 0, end = s.length - t.length + 1;
+    if (t.length > s.length) return -1;
+    if (typeof from == "number") { i = from | 0; if (i < 0) i = 0; if (i > end) i = end; }
+    for (; i < s.length; i++) {
+      var n = Math.min(t.length, s.length - i);
+      if (s.substr(i, n) === t.substr(0, n)) return i;
+    }
+    return -1;
+  }
+  hide(String.prototype, "indexOf", indexOf);
+  hide(String.prototype, "includes", function includes(sub, from) { return indexOf.call(this, sub, from) >= 0; });
+
   // ---------- Promise: "Uncaught Error: Unhandled promise rejection" instead of Node's handler ----------
   // Every promise gets an internal rejection handler (so Node never sees an unhandled rejection);
   // a rejection nobody handles through then/catch is reported as Espruino prints it.

@@ -3,6 +3,7 @@
 import vm from "node:vm";
 import { randomBytes } from "node:crypto";
 import { PRELUDE } from "./prelude.ts";
+import { espruinoExec } from "./regexp.ts";
 import { Realm } from "./realm.ts";
 import { Runtime, describeError } from "./runtime.ts";
 import { createEstimator, snapshotBuiltins, type MemoryEstimator } from "./memory.ts";
@@ -70,6 +71,13 @@ export class Chip {
       queue: realm.fn((cb: unknown, thisArg: unknown, args: unknown[]) => rt.queueCallback(cb, thisArg, [...args])),
       listenerAdded: realm.fn((obj: object, evt: string) => realm.listenerAdded(obj, evt)),
       later: realm.fn((fn: () => void) => setImmediate(() => rt.powered && fn())),
+      regexExec: realm.fn((source: string, flags: string, str: string, lastIndex: number, sticky: boolean) => {
+        try {
+          return espruinoExec(source, flags, str, lastIndex, sticky);
+        } catch (e) {
+          throw realm.error((e as Error).message, "Error");
+        }
+      }),
       unhandled: realm.fn((reason: unknown) => {
         rt.errors.push("Unhandled promise rejection: " + describeError(reason));
         rt.print("Uncaught Error: Unhandled promise rejection: " + describeError(reason));

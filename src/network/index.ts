@@ -36,7 +36,7 @@ export function hostname(n?: string): string {
     : !n ? "is empty"
     : n.length > CAMNET_BOARD.capabilities.hostnameMax ? "is too long"
     : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad[0]}"`
-    : /^-|-$/.test(n) ? "has a hyphen at an end" : "";
+    : n[0] == "-" || n.slice(-1) == "-" ? "has a hyphen at an end" : "";
   const h = `host name "${n}"`;
   if (why) throw codedError("EINVAL", `${h} ${why}; use one label of at most ${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
   if (n != name) {
