@@ -318,3 +318,37 @@ describe("resolver: the cache is bounded (Resolver on Node, in-memory IO)", func
     assert.ok(sent >= 100 + 60, `at most 40 of 100 names stayed cached (${sent - 100} asked again)`);
   });
 });
+
+describe("resolver on stock firmware (esp32: the DHCP-learned DNS server is not exposed)", function () {
+  /** The router hands out `fake` as DNS server but answers no DNS itself for example.com. */
+  async function stock(): Promise<Net & { sent: string[]; stats: { queries: number } }> {
+    const fake = "192.168.1.53";
+    const lan = new Lan({ subnet: "192.168.1.0/24" });
+    lan.addAccessPoint({ ssid: LAB_SSID, password: LAB_KEY });
+    const router = lan.addRouter({ domain: "lan", dhcp: { dns: [fake] } });
+    router.dns.behave("example.com", "silent");
+    const stats = fakeServer(lan, fake, { "example.com": ["93.184.216.34"] }, []);
+    const net = await joined(lan, router, "esp32");
+    const sent: string[] = [];
+    lan.capture((d) => {
+      if (d.to.port === 53) sent.push(d.to.address);
+    });
+    return { ...net, sent, stats };
+  }
+
+  it("asks the gateway first; when it never answers, Wifi.getHostByName (lwIP asks the DHCP server) is the last resort for A", async function () {
+    const net = await stock();
+    assert.equal(await ok(net.board, `socket.gethostbyname("example.com")`), "93.184.216.34");
+    assert.deepEqual(net.sent.slice(0, 2), ["192.168.1.1", "192.168.1.1"], "camnet asked the gateway, twice");
+    assert.equal(net.router.dns.queries("example.com"), 2);
+    assert.ok(net.stats.queries >= 1, "then the firmware's resolver asked the server DHCP gave it");
+  });
+
+  it("AAAA has no last resort: EAI_AGAIN naming the gateway", async function () {
+    const net = await stock();
+    const o = await run(net.board, `socket.getaddrinfo("example.com", 80, socket.AF_INET6)`);
+    assert.equal(o.code, "EAI_AGAIN");
+    assert.match(o.message!, /192\.168\.1\.1/);
+    assert.equal(net.stats.queries, 0, "the DHCP server was never asked");
+  });
+});

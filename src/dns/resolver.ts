@@ -108,11 +108,8 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
         s.write(q);
       } else {
         s.onmessage = (d: Uint8Array, a: string, p: number) => a == server && p == 53 ? got(d) : seen[0] = 1;
-        try {
-          s.send(q, 53, server);
-        } catch (e) {
-          end();
-        }
+        // (if send throws, the promise rejects and the timer closes the socket)
+        s.send(q, 53, server);
       }
     }));
   };
@@ -132,11 +129,11 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
           return attempt(i + 1);
         }, () => attempt(i + 1));
       }
-      return last ? Promise.resolve(last) : (type != 1 || seen[0] || !hostByName ? Promise.resolve(null) : hostByName(name))
-        .then((ip) => {
-          if (!ip) throw failure("EAI_AGAIN", name, FAILURE_TTL);
-          return { authorities: [], answers: [{ name, type, ttl: 0, data: ip }] } as any;
-        });
+      return Promise.resolve(last || type == 1 && !seen[0] && hostByName && hostByName(name)).then((x: any) => {
+        if (!x) throw failure("EAI_AGAIN", name, FAILURE_TTL);
+        // an address from the last resort, as an answer
+        return x.flags >= 0 ? x : { authorities: [], answers: [{ name, type, ttl: 0, data: x }] };
+      });
     };
     return attempt(0);
   };
