@@ -11,8 +11,9 @@ import { defaultLan, LAB_KEY, LAB_SSID } from "../emulator/default-lan.ts";
 import { until } from "../emulator/espruino/testing.ts";
 import { Lan, type Host, type Router, type RouterOptions } from "../emulator/lan/lan.ts";
 import { ev, runVirtual, start, type Outcome } from "./helpers/board.ts";
-import { Resolver } from "../src/dns/resolver.ts";
-import { TYPE_A } from "../src/dns/message.ts";
+import { Resolver, type ResolverIO } from "../src/dns/resolver.ts";
+import { encodeMessage, parseMessage, TYPE_A, TYPE_CNAME, type ResourceRecord } from "../src/dns/message.ts";
+import type { UdpSocket } from "../src/platform/types.ts";
 import { inMemoryIO } from "../scripts/bench/resolver.ts";
 
 /** Runs `expr` to completion, moving the board's virtual clock forward as needed. */
@@ -350,5 +351,44 @@ describe("resolver on stock firmware (esp32: the DHCP-learned DNS server is not 
     assert.equal(o.code, "EAI_AGAIN");
     assert.match(o.message!, /192\.168\.1\.1/);
     assert.equal(net.stats.queries, 0, "the DHCP server was never asked");
+  });
+});
+
+describe("resolver: CNAME chains are bounded (Resolver on Node, in-memory IO)", function () {
+  /** The in-memory IO, its server answering every question with `answers(name)`. */
+  function serving(answers: (name: string) => ResourceRecord[]): ResolverIO & { asked: string[] } {
+    const asked: string[] = [];
+    const io = inMemoryIO();
+    io.openUdp = () => {
+      const sock: UdpSocket = {
+        port: 0, onmessage: null, close() {},
+        send(data) {
+          const q = parseMessage(data);
+          asked.push(q.questions[0].name);
+          const reply = encodeMessage({ id: q.id, flags: 0x8180, questions: q.questions, answers: answers(q.questions[0].name) });
+          setImmediate(() => sock.onmessage?.(reply, "192.168.1.1", 53));
+        },
+      };
+      return Promise.resolve(sock);
+    };
+    return Object.assign(io, { asked });
+  }
+  const cname = (from: string, to: string): ResourceRecord => ({ name: from, type: TYPE_CNAME, ttl: 60, data: to });
+
+  it("a loop inside one answer (a -> b -> a) fails with EAI_FAIL", async function () {
+    const io = serving(() => [cname("a.test", "b.test"), cname("b.test", "a.test")]);
+    await assert.rejects(new Resolver(io).query("a.test", TYPE_A), { code: "EAI_FAIL" });
+  });
+
+  it("an endless chain across answers (each name one CNAME further) stops after a few questions with EAI_FAIL", async function () {
+    const io = serving((n) => [cname(n, "x" + n)]);
+    await assert.rejects(new Resolver(io).query("a.test", TYPE_A), { code: "EAI_FAIL" });
+    assert.ok(io.asked.length <= 9, `asked ${io.asked.length} times`);
+  });
+
+  it("a chain of 5 ending in an address resolves, with the aliases in order", async function () {
+    const io = serving((n) => n.length < 11 ? [cname(n, "x" + n)] : [{ name: n, type: TYPE_A, ttl: 60, data: "192.0.2.1" }]);
+    const a = await new Resolver(io).query("a.test", TYPE_A);
+    assert.deepEqual(a, { canonname: "xxxxxa.test", aliases: ["a.test", "xa.test", "xxa.test", "xxxa.test", "xxxxa.test"], data: ["192.0.2.1"] });
   });
 });
