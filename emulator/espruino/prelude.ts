@@ -43,6 +43,21 @@ export const PRELUDE = String.raw`
   Object.defineProperty(typedProto, "slice", { configurable: true, writable: true, value: function (start, end) {
     return [].slice.call(this, start, end);
   } });
+  // subarray() does not clamp its end on Espruino (measured: [1,2,3].subarray(1,10) has 9
+  // elements, the rest read from whatever follows in memory). Inside the buffer the view is
+  // made as the board makes it; past the buffer the emulator throws instead of reading junk.
+  var nSub = typedProto.subarray;
+  Object.defineProperty(typedProto, "subarray", { configurable: true, writable: true, value: function subarray(b, e) {
+    var len = this.length;
+    b = b === undefined ? 0 : b | 0;
+    if (b < 0) b = Math.max(0, b + len);
+    e = e === undefined ? len : e | 0;
+    if (e < 0) e += len;
+    if (e <= len || e <= b) return nSub.call(this, b, e);
+    var size = this.BYTES_PER_ELEMENT, at = this.byteOffset + b * size;
+    if (at + (e - b) * size <= this.buffer.byteLength) return new this.constructor(this.buffer, at, e - b);
+    throw new Error("subarray(" + b + ", " + e + ") of " + len + " elements: Espruino does not clamp the end and reads past the buffer");
+  } });
   drop(String.prototype, ["codePointAt", "trimStart", "trimEnd", "trimLeft", "trimRight", "at",
     "localeCompare", "normalize", "search", "matchAll", "isWellFormed", "toWellFormed"]);
   drop(Array.prototype, ["flat", "flatMap", "lastIndexOf", "reduceRight", "findLast", "findLastIndex",

@@ -1,5 +1,5 @@
-// The emulator's regular expressions and String.indexOf behave as Espruino 2v29's do, quirks
-// included: the expectations below were measured on the real interpreter (Linux build), and
+// The emulator's regular expressions, String.indexOf and typed-array subarray behave as Espruino
+// 2v29's do, quirks included: the expectations below were measured on the real interpreter (Linux build), and
 // where a binary is given (ESPRUINO_BIN) a corpus runs on both and must print the same lines.
 import assert from "node:assert/strict";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
@@ -38,6 +38,9 @@ const MEASURED: Array<[string, string]> = [
   ["'abc'.lastIndexOf('cd')", "-1"],
   ["'abc'.includes('cd')", "true"],
   ["'abc'.indexOf('cd', 1)", "2"],
+  // typed arrays: subarray() does not clamp its end (inside the buffer the board reads on)
+  ["[new Uint8Array([1,2,3]).subarray(5).length, new Uint8Array([1,2,3]).subarray(-1).length, new Uint8Array([1,2,3]).subarray(2,1).length]", "[0,1,0]"],
+  ["(function(){var b=new Uint8Array([9,8,7,6,5]);return [].slice.call(new Uint8Array(b.buffer,1,2).subarray(0,4))})()", "[8,7,6,5]"],
 ];
 
 /** Patterns and inputs run through test/exec/replace/split on both, when a binary exists. */
@@ -51,7 +54,7 @@ const CORPUS: Array<[string, string[]]> = [
   ["/a.c/g", ["abcadcaec"]],
 ];
 
-describe("emulator: Espruino's RegExp and String.indexOf", function () {
+describe("emulator: Espruino's RegExp, String.indexOf and subarray", function () {
   let board: EmulatedBoard;
   before(async () => {
     board = await bootBoard({ board: "esp32", code: "" });
@@ -63,6 +66,10 @@ describe("emulator: Espruino's RegExp and String.indexOf", function () {
       assert.equal(board.eval(`JSON.stringify(${expr})`), expected);
     });
   }
+
+  it("a subarray past the end of its buffer throws, where the board reads past it", () => {
+    assert.throws(() => board.eval("new Uint8Array([1,2,3]).subarray(1,10)"), /does not clamp/);
+  });
 
   it("prints the same lines as the real interpreter for a corpus of patterns", function () {
     const bin = espruinoBinary();
