@@ -374,5 +374,6 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
   } catch (e: any) {
     throw e.code ? e : invalid(e.message || e);
   }
+  dict = {}; // (its keys would hold JsVars until the next encode)
   return copy(out, 0, at);
 }
