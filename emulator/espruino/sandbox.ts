@@ -279,8 +279,12 @@ export class Chip {
       for (const a of args) add(a);
       return out;
     };
-    defE("toString", (...args: unknown[]) => bytesToBinary(Uint8Array.from(collect(args))));
-    defE("toUint8Array", (...args: unknown[]) => realm.u8(collect(args)));
+    // (fast paths for the one-argument calls every socket payload makes)
+    const oneByteView = (v: unknown): v is Uint8Array => ArrayBuffer.isView(v) && (v as Uint8Array).BYTES_PER_ELEMENT === 1;
+    defE("toString", (...args: unknown[]) =>
+      args.length === 1 && oneByteView(args[0]) ? bytesToBinary(args[0]) : bytesToBinary(Uint8Array.from(collect(args))));
+    defE("toUint8Array", (...args: unknown[]) =>
+      realm.u8(args.length === 1 && typeof args[0] === "string" ? binaryToBytes(args[0]) : collect(args)));
     defE("toArrayBuffer", (s: unknown) => realm.arrayBuffer(binaryToBytes(String(s))));
     defE("toJS", (v: unknown) => JSON.stringify(v));
     defE("hwRand", () => randomBytes(4).readInt32LE(0));
