@@ -152,7 +152,8 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
         const steps: number[] = ev(board, `steps`);
         assert.equal(steps.length, 1);
         assert.ok(Math.abs(steps[0] - REF_BASE) < 1000 + 2 * latencyMs, `onstep got the offset, ${steps[0]} ms`);
-        assert.equal(router.ntp.requests, 1);
+        // best of three exchanges, as many as fit in the 1 s timeout
+        assert.equal(router.ntp.requests, Math.min(3, Math.ceil(1000 / (2 * latencyMs || 1))));
       });
     }
 
@@ -188,7 +189,7 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
         const half = (forward - back) / 2;
         assert.ok(Math.abs(error() - half) < 1, `error ${error()} ms, half the asymmetry ${half} ms`);
         assert.ok(Math.abs(error()) <= 1 + Math.abs(half));
-        assert.equal(ntp.requests, 1);
+        assert.equal(ntp.requests, 3);
       });
     }
   });
@@ -226,7 +227,7 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
         assert.equal(read(), undefined, "still waiting");
         assert.ok(board.clock.now() < 1e9, "the bad answer set nothing");
         assert.equal(ev(board, `ntptime.synced()`), false);
-        await pass(board, 60);
+        await pass(board, 60 + 2 * 110); // and two more such exchanges
         const o = read();
         assert.ok(o?.ok, JSON.stringify(o));
         assert.ok(Math.abs(error()) < 1, `board - reference = ${error()} ms`);
@@ -263,7 +264,7 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       ev(board, `ntptime.host = ["192.168.1.250", "${router.address}"]`);
       const m0 = board.clock.mono();
       await ok(board, `ntptime.settime()`);
-      assert.deepEqual(asked, ["192.168.1.250", router.address]);
+      assert.deepEqual(asked, ["192.168.1.250", router.address, router.address, router.address]);
       assert.ok(board.clock.mono() - m0 >= 1000, "the dead server had its whole timeout (1 s)");
       assert.ok(Math.abs(error()) < 1, `board - reference = ${error()} ms`);
     });
@@ -286,14 +287,14 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       dhcpNtp.server.offsetMs = 5000; // tells its answers apart from the router's
       ev(board, `ntptime.host = "${router.address}"`);
       await ok(board, `ntptime.settime()`);
-      assert.equal(dhcpNtp.requests, 1);
+      assert.equal(dhcpNtp.requests, 3);
       assert.equal(router.ntp.requests, 0, "host was not needed");
       assert.ok(Math.abs(error() - 5000) < 1, "the clock follows the DHCP server");
       // DHCP's server silent: host is next
       dhcpNtp.script = () => {};
       await ok(board, `ntptime.settime()`);
-      assert.equal(dhcpNtp.requests, 2);
-      assert.equal(router.ntp.requests, 1);
+      assert.equal(dhcpNtp.requests, 4);
+      assert.equal(router.ntp.requests, 3);
       assert.ok(Math.abs(error()) < 1);
     });
 
@@ -306,7 +307,7 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       ev(board, `ntptime.host = "${router.address}"`);
       await ok(board, `ntptime.settime()`);
       assert.equal(dhcpNtp.requests, 0);
-      assert.equal(router.ntp.requests, 1);
+      assert.equal(router.ntp.requests, 3);
     });
   });
 
@@ -320,7 +321,7 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       assert.equal(o.ok, false);
       assert.equal(o.code, "EOPNOTSUPP", `${o.code}: ${o.message}`);
       assert.match(o.message!, /setTime\(\).*host/);
-      assert.equal(router.ntp.requests, 1, "the server did answer");
+      assert.equal(router.ntp.requests, 3, "the server did answer (three exchanges)");
       assert.equal(ev(board, `ntptime.synced()`), false);
       assert.deepEqual(ev(board, `steps`), []);
       assert.ok(Math.abs(board.clock.now() - before) < 60e3, "the clock did not move");
@@ -344,23 +345,23 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       ev(board, `ntptime.host = "${router.address}"; globalThis.steps = []; ntptime.onstep = function (o) { steps.push(o); };
         ntptime.start(60);`);
       await pass(board, 100);
-      assert.equal(router.ntp.requests, 1);
+      assert.equal(router.ntp.requests, 3, "three exchanges");
       assert.equal(ev(board, `ntptime.synced()`), true);
       assert.ok(Math.abs(error()) < 1);
       router.ntp.offsetMs = -3000;
       await pass(board, 59800);
-      assert.equal(router.ntp.requests, 1, "not before the interval");
+      assert.equal(router.ntp.requests, 3, "not before the interval");
       await pass(board, 200);
-      assert.equal(router.ntp.requests, 2);
+      assert.equal(router.ntp.requests, 6);
       assert.ok(Math.abs(error()) < 1, `re-synced: board - reference = ${error()} ms`);
       const steps: number[] = ev(board, `steps`);
       assert.equal(steps.length, 2);
       assert.ok(Math.abs(steps[1] + 3000) < 1, `the second step: ${steps[1]} ms`);
       await pass(board, 60000);
-      assert.equal(router.ntp.requests, 3);
+      assert.equal(router.ntp.requests, 9);
       ev(board, `ntptime.stop()`);
       await pass(board, 180000);
-      assert.equal(router.ntp.requests, 3, "nothing after stop()");
+      assert.equal(router.ntp.requests, 9, "nothing after stop()");
     });
 
     it("start(10) waits at least 60 s between syncs; failures are retried at the next interval", async function () {
@@ -374,7 +375,7 @@ describe("ntptime on an emulated ESP32 (virtual LAN, one virtual clock)", functi
       assert.equal(ev(board, `ntptime.synced()`), false);
       router.ntp.reply = null;
       await pass(board, 32000); // 1 s timeout + 60 s
-      assert.equal(router.ntp.requests, 2);
+      assert.equal(router.ntp.requests, 4, "the failed one, then three exchanges");
       assert.equal(ev(board, `ntptime.synced()`), true);
       ev(board, `ntptime.stop()`);
     });

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { createNtp, type Ntp } from "../src/ntptime/index.ts";
-import { addrInfo, buildReply, ERA1_MS, goodServer, Lab, scriptedServer, type Request } from "./ntptime-fake.ts";
+import { addrInfo, buildReply, ERA1_MS, goodServer, Lab, scriptedServer, type Request, type Server } from "./ntptime-fake.ts";
 
 type Coded = Error & { code?: string; kiss?: string };
 
@@ -36,7 +36,7 @@ describe("ntptime client", () => {
       lab.servers["10.0.0.1"] = goodServer();
       await lab.settle(ntp.settime());
       await lab.settle(ntp.settime());
-      assert.equal(lab.requests.length, 2);
+      assert.equal(lab.requests.length, 6, "three exchanges per settime()");
       const [a, b] = lab.requests;
       assert.equal(a.data.length, 48);
       assert.equal(a.port, 123);
@@ -175,7 +175,7 @@ describe("ntptime client", () => {
         assert.equal(seen.length, 1);
         // the good reply's T3 is t+1 and it arrives 40 ms after the request
         assert.ok(Math.abs(t - lab.trueNow()) < 25, "the clock comes from the good reply");
-        assert.equal(lab.requests.length, 1, "no failover: the same server's good reply was waited for");
+        assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.1", "10.0.0.1"], "no failover: the same server's good reply was waited for");
       });
       it(`${name}: alone, it times out and sets nothing`, async () => {
         lab.servers["10.0.0.1"] = scriptedServer([bad]);
@@ -197,6 +197,68 @@ describe("ntptime client", () => {
     });
   });
 
+  describe("best of three exchanges (the lowest round-trip delay, RFC 5905 §10)", () => {
+    // Exchange i's reply: `out` ms to the server, `back` ms home, T3 = T2; its offset error
+    // is (out - back) / 2, its delay out + back. `bad` first sends a spoiled reply.
+    type Ex = { out: number; back: number; bad?: (r: Request, t: number) => Uint8Array } | null;
+    const paths = (list: Ex[]): Server => (req, deliver, l) => {
+      const e = list[l.requests.length - 1];
+      if (!e) return; // dropped
+      const t2 = l.trueNow() + e.out;
+      if (e.bad) deliver(e.bad(req, t2), 1);
+      deliver(buildReply({ origin: req.nonce, t2, t3: t2 }), e.out + e.back);
+    };
+    const stepped = () => {
+      const seen: number[] = [];
+      ntp.onstep = (o) => seen.push(o);
+      return seen;
+    };
+    beforeEach(() => (lab.wallOffset = lab.trueOffset - 5000));
+
+    it("three requests with fresh nonces; the reply with the lowest delay sets the clock", async () => {
+      lab.servers["10.0.0.1"] = paths([{ out: 30, back: 10 }, { out: 5, back: 5 }, { out: 10, back: 40 }]);
+      const seen = stepped();
+      await lab.settle(ntp.settime());
+      assert.equal(lab.requests.length, 3);
+      assert.equal(new Set(lab.requests.map((r) => r.nonce.join())).size, 3, "a fresh nonce per exchange");
+      assert.ok(lab.requests[1].at - lab.requests[0].at == 40 && lab.requests[2].at - lab.requests[1].at == 10, "each sent when the last reply came");
+      assert.ok(Math.abs(seen[0] - 5000) < 0.01, `offset ${seen[0]}: the symmetric 10 ms exchange, not ${5000 + 10} or ${5000 - 15}`);
+    });
+
+    it("a spoiled reply among them (quicker, wildly off) is ignored; the valid ones are compared", async () => {
+      const spoil = (r: Request, t: number) => buildReply({ origin: r.nonce, t2: t + 9e6, t3: t + 9e6, li: 3 });
+      lab.servers["10.0.0.1"] = paths([{ out: 20, back: 10 }, { out: 2, back: 2, bad: spoil }, { out: 10, back: 20 }]);
+      const seen = stepped();
+      await lab.settle(ntp.settime());
+      assert.equal(lab.requests.length, 3);
+      assert.ok(Math.abs(seen[0] - 5000) < 0.01, `offset ${seen[0]}`);
+    });
+
+    it("later requests unanswered (a rate-limited server drops them): the first reply is used at the timeout", async () => {
+      lab.servers["10.0.0.1"] = paths([{ out: 10, back: 10 }]);
+      const seen = stepped();
+      const start = lab.mono;
+      await lab.settle(ntp.settime());
+      assert.equal(lab.requests.length, 2);
+      assert.equal(lab.mono - start, 1000, "waited for the second reply until the timeout");
+      assert.ok(Math.abs(seen[0] - 5000) < 0.01, `offset ${seen[0]}`);
+    });
+
+    it("a RATE kiss after a good reply: the good reply is used, and the server backs off", async () => {
+      lab.servers["10.0.0.1"] = (req, deliver, l) =>
+        l.requests.length == 1
+          ? deliver(buildReply({ origin: req.nonce, t2: l.trueNow() + 5, t3: l.trueNow() + 5 }), 10)
+          : deliver(buildReply({ origin: req.nonce, t2: l.trueNow(), t3: l.trueNow(), stratum: 0, refid: "RATE" }), 10);
+      const seen = stepped();
+      await lab.settle(ntp.settime());
+      assert.equal(lab.requests.length, 2);
+      assert.ok(Math.abs(seen[0] - 5000) < 0.01, `offset ${seen[0]}`);
+      const e = await rejection(lab, ntp.settime());
+      assert.equal(e.code, "EKOD");
+      assert.equal(lab.requests.length, 2, "not asked while backing off");
+    });
+  });
+
   describe("Kiss-o'-Death", () => {
     const kod = (code: string) => scriptedServer([(r, t) => ({ data: buildReply({ origin: r.nonce, t2: t, t3: t, stratum: 0, refid: code }), delay: 5 })]);
 
@@ -205,21 +267,21 @@ describe("ntptime client", () => {
       lab.servers["10.0.0.1"] = kod("RATE");
       lab.servers["10.0.0.2"] = goodServer();
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2"]);
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"]);
       assert.ok(lab.requests[1].at - lab.requests[0].at < 100, "no wait for the timeout");
       // the clock jumped from 1970 to 2026; the back-off is 64 s of local time
       lab.requests = [];
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2"], "after a forward step the back-off ends early");
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"], "after a forward step the back-off ends early");
       // now measured on the stepped clock: skipped for 128 s (doubled), then asked again
       lab.requests = [];
       await lab.advance(100e3);
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.2"], "skipped while backing off");
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.2", "10.0.0.2", "10.0.0.2"], "skipped while backing off");
       lab.requests = [];
       await lab.advance(30e3);
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2"], "asked again after 128 s");
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"], "asked again after 128 s");
     });
 
     for (const code of ["DENY", "RSTR"]) {
@@ -230,7 +292,7 @@ describe("ntptime client", () => {
         await lab.settle(ntp.settime());
         await lab.advance(86400e3);
         await lab.settle(ntp.settime());
-        assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2"]);
+        assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2", "10.0.0.2", "10.0.0.2", "10.0.0.2"]);
       });
     }
 
@@ -256,7 +318,7 @@ describe("ntptime client", () => {
       const first = await rejection(lab, ntp.settime());
       assert.equal(first.code, "EKOD");
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2"]);
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"]);
     });
   });
 
@@ -268,7 +330,7 @@ describe("ntptime client", () => {
       lab.servers["10.0.0.1"] = goodServer();
       lab.servers["10.9.9.9"] = goodServer();
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.9.9.9"]);
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.9.9.9", "10.9.9.9", "10.9.9.9"]);
     });
 
     it("fails over after the timeout to the next server (DHCP's, then host's in order)", async () => {
@@ -278,8 +340,8 @@ describe("ntptime client", () => {
       lab.servers["10.0.0.2"] = goodServer();
       const start = lab.mono;
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.9.9.9", "10.0.0.1", "10.0.0.2"]);
-      assert.deepEqual(lab.requests.map((r) => r.at - start), [0, 2000, 4000]);
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.9.9.9", "10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"]);
+      assert.deepEqual(lab.requests.slice(0, 3).map((r) => r.at - start), [0, 2000, 4000]);
     });
 
     it("nobody answers: ETIMEDOUT naming every server tried", async () => {
@@ -365,7 +427,8 @@ describe("ntptime client", () => {
         lab.trueOffset = serverTime - lab.mono - 10; // T2 lands on serverTime (10 ms out)
         lab.servers["10.0.0.1"] = goodServer({ out: 10, back: 10, proc: 0 });
         const t = await lab.settle(ntp.settime());
-        assert.ok(Math.abs(t - (serverTime + 10)) < 1, `${new Date(t).toISOString()}`);
+        // resolved at the third exchange's reply, two 20 ms round trips later
+        assert.ok(Math.abs(t - (serverTime + 10 + 40)) < 1, `${new Date(t).toISOString()}`);
       });
     }
 
@@ -385,7 +448,7 @@ describe("ntptime client", () => {
       lab.servers["10.0.0.2"] = goodServer();
       lab.requests = [];
       await lab.settle(ntp.settime());
-      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2"]);
+      assert.deepEqual(lab.requests.map((r) => r.address), ["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.2"]);
       assert.equal(lab.setClockCalls.length, 1);
     });
 
@@ -417,7 +480,7 @@ describe("ntptime client", () => {
       assert.equal(lab.clientTimers(), 0);
       await lab.advance(3600e3);
       assert.equal(steps.length, 3);
-      assert.equal(lab.requests.length, 3);
+      assert.equal(lab.requests.length, 9);
     });
 
     it("keeps going after failures; the interval is at least 60 s; a restart does not double the loop", async () => {
@@ -429,12 +492,12 @@ describe("ntptime client", () => {
       lab.servers["10.0.0.1"] = goodServer();
       ntp.start(120); // while no sync is in flight
       await lab.advance(100);
-      assert.equal(lab.requests.length, 3, "not synced yet: at once");
+      assert.equal(lab.requests.length, 5, "not synced yet: at once (three exchanges)");
       ntp.start(120); // synced: the first one waits an interval
       await lab.advance(119e3);
-      assert.equal(lab.requests.length, 3);
+      assert.equal(lab.requests.length, 5);
       await lab.advance(2e3);
-      assert.equal(lab.requests.length, 4);
+      assert.equal(lab.requests.length, 8);
     });
 
     it("stop() during an in-flight sync: it finishes but nothing is scheduled", async () => {
@@ -443,7 +506,7 @@ describe("ntptime client", () => {
       await lab.advance(50);
       ntp.stop();
       await lab.advance(600e3);
-      assert.equal(lab.requests.length, 1);
+      assert.equal(lab.requests.length, 3, "the sync in flight, its three exchanges");
       assert.equal(lab.setClockCalls.length, 1);
     });
   });

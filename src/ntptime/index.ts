@@ -71,8 +71,10 @@ export function createNtp(deps: NtpDeps): Ntp {
   // Timer ids are truthy (Espruino's count from 1); clearTimeout(undefined) throws there.
   const cancel = (id: unknown) => id && deps.clearTimeout_(id);
 
-  // Asks the DHCP servers, then `host`, in turn, one request each on one socket, until
-  // one gives a usable time; resolves to the clock offset (ms). Bad replies are ignored
+  // Asks the DHCP servers, then `host`, in turn on one socket, until one gives a usable
+  // time; resolves to the clock offset (ms). Up to 3 exchanges per server, each sent when the
+  // last valid reply came, within its timeout; the one with the lowest round-trip delay wins
+  // (RFC 5905 §10's clock filter: the first send also pays for the socket). Bad replies are ignored
   // until the server's timeout. A server fails with ETIMEDOUT, EKOD (it kissed, now or
   // earlier), EBADTIME (its time is before the firmware's build) or its name's EAI_*
   // code. When all fail, the error is ETIMEDOUT if one stayed silent, else the last
@@ -98,6 +100,15 @@ export function createNtp(deps: NtpDeps): Ntp {
           let nonce: Uint8Array;
           let t1: number;
           let k: { k?: string; u?: number; w?: number } | undefined;
+          let best: number[] | 0; // [delay, offset] of the best reply from this server so far
+          let n: number; // replies taken from it
+          // One exchange: a fresh nonce (so a late reply to an earlier one is ignored), T1, send.
+          const ask = () => {
+            req.set((nonce = deps.random_(8)), 40);
+            t1 = deps.now_();
+            // UdpSocket.send never throws for an IPv4 address (platform contract).
+            sock.send(req, 123, address);
+          };
           const done = (e: Failure | 0, offset?: number) => {
             cancel(id);
             address = ""; // later datagrams (the socket closes late) are ignored
@@ -120,11 +131,9 @@ export function createNtp(deps: NtpDeps): Ntp {
               .then((addresses) => {
                 // the first address that has not kissed, or whose RATE back-off is over
                 if (!addresses.some((a) => !(k = kissed[(address = a[4][0])]) || k.u! <= deps.now_())) throw kissOfDeath(k!.k!);
-                req.set((nonce = deps.random_(8)), 40);
-                id = deps.setTimeout_(() => next(fail("ETIMEDOUT", "no reply")), ntp.timeout * 1000);
-                t1 = deps.now_();
-                // UdpSocket.send never throws for an IPv4 address (platform contract).
-                sock.send(req, 123, address);
+                best = n = 0;
+                id = deps.setTimeout_(() => (best ? done(0, best[1]) : next(fail("ETIMEDOUT", "no reply"))), ntp.timeout * 1000);
+                ask();
               })
               .catch(next);
           };
@@ -137,14 +146,17 @@ export function createNtp(deps: NtpDeps): Ntp {
               k = kissed[address] || (kissed[address] = {});
               k.k = r;
               k.u = r == "RATE" ? t4 + (k.w = 2 * k.w! || 64000) : Infinity;
-              return next(kissOfDeath(r));
+              // a kiss after a good reply (a rate limit on our later exchanges): keep that reply
+              return best ? done(0, best[1]) : next(kissOfDeath(r));
             }
             // RFC 4330 §5 with T2 = r[0], T3 = r[1]: the round-trip delay δ = (T4 - T1) -
             // (T3 - T2) cannot be negative: ignore such a reply (1 ms allowed for the
             // clock's granularity). The offset θ = ((T2 - T1) + (T3 - T4)) / 2.
-            if (t4 - t1 - r[1] + r[0] >= -1) {
+            const delay = t4 - t1 - r[1] + r[0];
+            if (delay >= -1) {
               if (r[1] < deps.build_) return next(fail("EBADTIME", new Date(r[1]) + " is before the build"));
-              done(0, (r[0] - t1 + r[1] - t4) / 2);
+              if (!best || delay < best[0]) best = [delay, (r[0] - t1 + r[1] - t4) / 2];
+              ++n < 3 ? ask() : done(0, best[1]);
             }
           };
           next();
