@@ -166,8 +166,9 @@ describe("dns fuzz: parseMessage returns a Message or throws EBADMSG, never hang
       if (plain && wire <= 255 && cut < 0 && !chain) assert.equal(parseMessage(b).questions[0].name.length, wire - 2);
       // a bad label type, unless the name already ran past 255 octets before reaching it
       if (!plain) assert.throws(() => parseMessage(b), wire > 255 ? /label type|255/ : /label type/);
-      if (plain && wire > 255) assert.throws(() => parseMessage(b), /255/);
-    }), { numRuns: RUNS });
+      // (a pointer right after 255 octets of labels may be refused for where it points first)
+      if (plain && wire > 255) assert.throws(() => parseMessage(b), cut < 0 ? /255/ : /255|pointer/);
+    }), { numRuns: RUNS, examples: [[[45, 27, 61, 17, 59, 40, 193], 0]] });
   });
 });
 
