@@ -16,8 +16,8 @@ import assert from "node:assert/strict";
 import dnsPacket from "dns-packet";
 import type { Answer, DecodedPacket } from "dns-packet";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
-import { Lan, type CapturedDatagram, type LanClock } from "../emulator/lan/lan.ts";
-import { ev, runVirtual, start } from "./helpers/board.ts";
+import { Lan, type CapturedDatagram } from "../emulator/lan/lan.ts";
+import { ev, runVirtual, start, boardClock } from "./helpers/board.ts";
 import { questionClasses } from "./mdns-fake.ts";
 
 const SSID = "home", KEY = "secret123", BOARD = "esp32-verify";
@@ -58,16 +58,7 @@ async function pass(board: EmulatedBoard, ms: number): Promise<void> {
  *  Wi-Fi with host name kitchen-cam. */
 async function rig(): Promise<Rig> {
   let board: EmulatedBoard | undefined;
-  const clock: LanClock = {
-    now: () => (board ? board.clock.mono() : 0),
-    setTimeout: (fn, ms) => {
-      if (!board) throw new Error("LAN timer before the board booted");
-      const h = { live: true };
-      board.chip.rt.addTimer(() => h.live && ((h.live = false), fn()), ms, false, []);
-      return h;
-    },
-    clearTimeout: (h) => ((h as { live: boolean }).live = false),
-  };
+  const clock = boardClock(() => board);
   const lan = new Lan({ clock });
   lan.addAccessPoint({ ssid: SSID, password: KEY });
   lan.addRouter({});

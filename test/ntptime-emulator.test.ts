@@ -10,8 +10,8 @@
 // therefore exact, not a measurement of the host's scheduler.
 import assert from "node:assert/strict";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
-import { Lan, NtpServer, type Host, type LanClock, type Router, type RouterOptions, type UdpHandle, writeNtpTimestamp } from "../emulator/lan/lan.ts";
-import { ev, runVirtual, start, type Outcome } from "./helpers/board.ts";
+import { Lan, NtpServer, type Host, type Router, type RouterOptions, type UdpHandle, writeNtpTimestamp } from "../emulator/lan/lan.ts";
+import { ev, runVirtual, start, type Outcome, boardClock } from "./helpers/board.ts";
 
 const SSID = "home";
 const KEY = "secret123";
@@ -36,17 +36,7 @@ let rigs: Rig[] = [];
  *  power-on (default 1970). */
 async function rig(opts: { boardId?: string; latencyMs?: number; router?: RouterOptions; setup?: (lan: Lan, router: Router) => void; wallStartMs?: number } = {}): Promise<Rig> {
   let board: EmulatedBoard | undefined;
-  const clock: LanClock = {
-    now: () => REF_BASE + (board ? board.clock.mono() : 0),
-    // A chip timer; cancelling only disarms it (a chip timer id may be reused once it fired).
-    setTimeout: (fn, ms) => {
-      if (!board) throw new Error("LAN timer before the board booted");
-      const h = { live: true };
-      board.chip.rt.addTimer(() => h.live && ((h.live = false), fn()), ms, false, []);
-      return h;
-    },
-    clearTimeout: (h) => ((h as { live: boolean }).live = false),
-  };
+  const clock = boardClock(() => board, REF_BASE);
   const lan = new Lan({ latencyMs: opts.latencyMs ?? 0, clock });
   lan.addAccessPoint({ ssid: SSID, password: KEY });
   const router = lan.addRouter(opts.router ?? {});

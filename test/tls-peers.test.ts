@@ -4,13 +4,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
 import { testPki, until } from "../emulator/espruino/testing.ts";
 import { realStack, type RealStack } from "../emulator/lan/real-stack.ts";
 import { ev, resolved, settle, thrown } from "./helpers/board.ts";
-import { startDaemon, type Daemon } from "./peers/helpers.ts";
+import { freePort, startDaemon, tcpListening, type Daemon } from "./peers/helpers.ts";
 
 function hasOpenssl(): boolean {
   try {
@@ -21,31 +20,7 @@ function hasOpenssl(): boolean {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks one, then it is released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-/** Waits until something accepts TCP connections on 127.0.0.1:port. */
-async function listening(port: number, daemon: Daemon): Promise<void> {
-  const start = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = net.connect(port, "127.0.0.1", () => { c.destroy(); r(true); });
-      c.once("error", () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() - start > 10000) throw new Error(`openssl s_server never listened:\n${daemon.log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("ssl against a real openssl s_server (Linux board, loopback)", function () {
   this.timeout(30000);
@@ -63,7 +38,7 @@ describe("ssl against a real openssl s_server (Linux board, loopback)", function
       writeFileSync(join(dir, "srv.key"), pki.serverKeyPem);
       return ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", join(dir, "srv.pem"), "-key", join(dir, "srv.key"), "-rev"];
     }, "camnet-s_server-");
-    await listening(port, server);
+    await tcpListening(port, server);
   });
   after(async () => {
     await server?.stop();

@@ -14,7 +14,7 @@ import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
 import { realStack, type RealStack } from "../emulator/lan/real-stack.ts";
 import { buildBundle, loadBoards, ROOT } from "../scripts/build.ts";
 import { ev, resolved, settle } from "./helpers/board.ts";
-import { startDaemon, type Daemon } from "./peers/helpers.ts";
+import { freePort, startDaemon, tcpListening, type Daemon } from "./peers/helpers.ts";
 
 /** A CA, server certificates for localhost and for peer.example, a client certificate, and a
  *  second CA nobody trusts. The firmware connects to the name it verifies (Espruino's
@@ -58,29 +58,7 @@ function makePki(): Pki | null {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function listening(port: number, daemon: Daemon): Promise<void> {
-  const start = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = net.connect(port, "127.0.0.1", () => { c.destroy(); r(true); });
-      c.once("error", () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() - start > 10000) throw new Error(`openssl s_server never listened on ${port}:\n${daemon.log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("ssl on verifying firmware against real openssl (loopback)", function () {
   this.timeout(40000);
@@ -111,7 +89,7 @@ describe("ssl on verifying firmware against real openssl (loopback)", function (
       const d = startDaemon("openssl", () =>
         ["s_server", "-accept", `127.0.0.1:${port}`, "-cert", join(p.dir, `${cert}.pem`), "-key", join(p.dir, `${cert}.key`), "-rev", ...extra], "camnet-s_server-");
       servers.push(d);
-      await listening(port, d);
+      await tcpListening(port, d);
       return port;
     };
     plain = await sServer("srv", []);

@@ -1,4 +1,5 @@
 // Driving the built bundle on an emulated board: await a Promise made inside the sandbox.
+import type { LanClock } from "../../emulator/lan/lan.ts";
 import type { EmulatedBoard } from "../../emulator/board.ts";
 import { until } from "../../emulator/espruino/testing.ts";
 
@@ -67,4 +68,21 @@ export function ev(board: EmulatedBoard, code: string): any {
 export function thrown(board: EmulatedBoard, code: string): { code?: string; message?: string } {
   return JSON.parse(board.eval(`(function () { try { ${code}; return "null"; } catch (e) {
     return JSON.stringify({ code: e.code, message: e.message }); } })()`) as string);
+}
+
+/** A LAN clock on the virtual clock of a board booted later (`board()` gives it once booted):
+ *  `base` + the board's monotonic ms, and LAN timers as chip timers (cancelling only disarms
+ *  one: a chip timer id may be reused once it fired). */
+export function boardClock(board: () => EmulatedBoard | undefined, base = 0): LanClock {
+  return {
+    now: () => base + (board()?.clock.mono() ?? 0),
+    setTimeout: (fn, ms) => {
+      const b = board();
+      if (!b) throw new Error("LAN timer before the board booted");
+      const h = { live: true };
+      b.chip.rt.addTimer(() => h.live && ((h.live = false), fn()), ms, false, []);
+      return h;
+    },
+    clearTimeout: (h) => ((h as { live: boolean }).live = false),
+  };
 }

@@ -1,5 +1,6 @@
 // Real peers on loopback for the peer tests (DNS, NTP): start a daemon in the foreground with its
 // files in a temp dir, wait until it answers, stop it (always) afterwards.
+import net from "node:net";
 import { spawn, type ChildProcess } from "node:child_process";
 import dgram from "node:dgram";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -147,4 +148,30 @@ export function chronyd(bin: string, address: string, opts: { serve: boolean; en
     ].join("\n") + "\n");
     return [...(opts.env ?? []), bin, "-x", "-d", "-u", "root", "-f", conf];
   }, "camnet-chrony-");
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks one, then it is released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until `daemon` accepts TCP connections on 127.0.0.1:port. */
+export async function tcpListening(port: number, daemon: Daemon, limitMs = 10000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = net.connect(port, "127.0.0.1", () => { c.destroy(); r(true); });
+      c.once("error", () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() - start > limitMs) throw new Error(`nothing listened on 127.0.0.1:${port}:\n${daemon.log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
