@@ -143,10 +143,13 @@ export function createNtp(deps: NtpDeps): Ntp {
             // r is "" (ignore), a kiss code or [T2, T3]: only "" lacks r[0], only a code has r[2].
             if (!r[0]) return;
             if (r[2]) {
-              k = kissed[address] || (kissed[address] = {});
-              k.k = r;
-              k.u = r == "RATE" ? t4 + (k.w = 2 * k.w! || 64000) : Infinity;
-              // a kiss after a good reply (a rate limit on our later exchanges): keep that reply
+              // RATE after a good reply answers our own burst (ntpd's "discard minimum"): keep
+              // that reply and do not back off; any other kiss is remembered
+              if (!best || r != "RATE") {
+                k = kissed[address] || (kissed[address] = {});
+                k.k = r;
+                k.u = r == "RATE" ? t4 + (k.w = 2 * k.w! || 64000) : Infinity;
+              }
               return best ? done(0, best[1]) : next(kissOfDeath(r));
             }
             // RFC 4330 §5 with T2 = r[0], T3 = r[1]: the round-trip delay δ = (T4 - T1) -
@@ -170,7 +173,7 @@ export function createNtp(deps: NtpDeps): Ntp {
       const t = deps.now_() + offset;
       if (set) {
         deps.setClock_(t);
-        if (Math.abs(deps.now_() - t) > 10) throw fail("EOPNOTSUPP", "setTime() did nothing: set the host clock");
+        if (Math.abs(deps.now_() - t) > 10) throw fail("EOPNOTSUPP", "setTime() failed: set the host clock");
         isSynced = true;
         ntp.onstep && ntp.onstep(offset);
       }
