@@ -152,14 +152,14 @@ describe("network (bundle on an emulated ESP32)", function () {
   describe("host name validation: each bad name has its own clear error", function () {
     const cases: [string, string, RegExp][] = [
       ["a .local name", `"kitchen-cam.local"`, /bare name "kitchen-cam"/],
-      ["an empty name", `""`, /empty/],
-      ["a name over 32 characters (the ESP32 netif limit)", `"${"a".repeat(33)}"`, /at most 32/],
-      ["a dotted name", `"cam.home"`, /one label/],
+      ["an empty name", `""`, /"" has 0 characters/],
+      ["a name over 32 characters (the ESP32 netif limit)", `"${"a".repeat(33)}"`, /has 33 characters; use one label of 1-32 /],
+      ["a dotted name", `"cam.home"`, /contains "\."; use one label/],
       ["an underscore", `"kitchen_cam"`, /contains "_"/],
       ["a space", `"kitchen cam"`, /contains " "/],
       ["a leading hyphen", `"-cam"`, /hyphen/],
       ["a trailing hyphen", `"cam-"`, /hyphen/],
-      ["a number instead of a string", `42`, /must be a string/],
+      ["a number instead of a string", `42`, /is no string/],
     ];
     for (const [what, arg, message] of cases) {
       it(`refuses ${what}`, async function () {

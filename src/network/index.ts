@@ -19,7 +19,7 @@ export const events = new Emitter();
 // STAT_NO_AP_FOUND 201, STAT_WRONG_PASSWORD 202, STAT_CONNECT_FAIL 203.
 let name = board.defaultHostname;
 let up = !CAMNET_BOARD.capabilities.wifi; // the Linux build's interface is up before we start
-let ssid = "", key = "";
+let ssid = "", key: string | undefined;
 let want = false; // the app wants to be connected: reconnect after a link loss
 let retryMs = 1000;
 let timer: any;
@@ -31,20 +31,20 @@ let isActive = up;
 export function hostname(n?: string): string {
   if (n === undefined) return name;
   let bad: string[] | null;
-  const why = "" + n !== n ? "must be a string"
+  // What is wrong, in one template: host name "<n>" <why>; use one label of ...
+  const why = "" + n !== n ? "is no string"
     : /\.local$/i.test(n) ? `: pass the bare name "${n.slice(0, -6)}"`
-    : !n ? "is empty"
-    : n.length > CAMNET_BOARD.capabilities.hostnameMax ? "is too long"
-    : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad[0]}"`
-    : n[0] == "-" || n.slice(-1) == "-" ? "has a hyphen at an end" : "";
+    : !n || n.length > CAMNET_BOARD.capabilities.hostnameMax ? `has ${n.length} characters`
+    : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad}"`
+    : n[0] == "-" || n.slice(-1) == "-" ? `has "-" at an end` : "";
   const h = `host name "${n}"`;
-  if (why) throw codedError("EINVAL", `${h} ${why}; use one label of at most ${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
+  if (why) throw codedError("EINVAL", `${h} ${why}; use one label of 1-${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
   if (n != name) {
     name = n;
     if (CAMNET_BOARD.capabilities.wifi && up) {
       setNetifHostname(n);
       const m = h + ": mDNS now, DHCP at the next link-up";
-      console.log("camnet: " + m);
+      console.log(m);
       events.emit("warning", m);
     }
     events.emit("hostname", n);
@@ -62,7 +62,7 @@ function ifconfig(config?: string[]): string[] {
     // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
     if (config[0] != c.ip) events.emit("connected", ifconfig());
   }
-  return [c.ip, c.netmask, c.gateway, c.dns[0] || c.gateway];
+  return [c.ip, c.netmask, c.gw, c.dns[0] || c.gw];
 }
 
 const cancelRetry = (): void => {
@@ -70,7 +70,7 @@ const cancelRetry = (): void => {
   timer = 0;
 };
 
-function join(ms: number): Promise<string[]> {
+function join(ms?: number): Promise<string[]> {
   stat = 1001;
   return wifiJoin(ssid, key, name, ms).then(() => {
     up = true;
@@ -90,21 +90,21 @@ function join(ms: number): Promise<string[]> {
 function retry(): void {
   if (!want) return;
   const delay = retryMs;
-  retryMs = Math.min(delay * 2, 60000);
+  retryMs = delay < 30000 ? delay * 2 : 60000;
   events.emit("reconnecting", delay);
   timer = setTimeout(() => {
     timer = 0;
-    join(20000).catch(retry);
+    join().catch(retry);
   }, delay);
 }
 
 // The driver gave up on the link: reconnect with backoff until told to stop.
 if (CAMNET_BOARD.capabilities.wifi) {
-  onWifiDisconnected((reason) => {
+  onWifiDisconnected((d) => {
     if (stat == 1001 || !up) return;
     up = false;
     stat = 1000;
-    events.emit("disconnected", reason);
+    events.emit("disconnected", d.msg);
     retry();
   });
 }
@@ -125,10 +125,10 @@ const sta = {
     if (!CAMNET_BOARD.capabilities.wifi) return Promise.resolve(ifconfig());
     if (!s) return Promise.reject(codedError("EINVAL", "connect(): give the SSID"));
     ssid = s;
-    key = k || "";
+    key = k;
     isActive = want = true;
     cancelRetry();
-    return join(ms || 20000);
+    return join(ms);
   },
 
   disconnect(): Promise<void> {
@@ -174,7 +174,7 @@ export function dnsServers(): string[] {
   const c = platformIf();
   // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
   return (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns.length ? c.dns
-    : c.gateway != "0.0.0.0" ? [c.gateway] : [];
+    : c.gw != "0.0.0.0" ? [c.gw] : [];
 }
 
 /** The `network` module as require("network") gives it (one plain object: re-exported

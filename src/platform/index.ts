@@ -37,7 +37,7 @@ const W: any = CAMNET_BOARD.capabilities.wifi && req("Wifi");
 let wired: IfConfig | undefined;
 
 export function setStaticIf(ip: string, netmask: string, gateway: string, dns: string[]): void {
-  wired = { ip, netmask, gateway, mac: "", dns, ntp: [] };
+  wired = { ip, netmask, gw: gateway, mac: "", dns, ntp: [] };
 }
 
 function readResolvConf(): IfConfig {
@@ -50,34 +50,24 @@ function readResolvConf(): IfConfig {
   } catch (e) {
     // no file: no servers
   }
-  return { ip: z, netmask: z, gateway: z, mac: "", dns, ntp: [] };
+  return { ip: z, netmask: z, gw: z, mac: "", dns, ntp: [] };
 }
 
-export function ifconfig(): IfConfig {
-  if (!CAMNET_BOARD.capabilities.wifi) return wired || (wired = readResolvConf());
-  // Quirk: stock ESP32 firmware does not expose the DHCP-learned servers (dhcpInfo false).
-  const i = W.getIP(); // a fresh object each call: completed in place
-  i.gateway = i.gw;
-  if (!CAMNET_BOARD.capabilities.dhcpInfo) i.dns = i.ntp = [];
-  return i;
-}
+/** The interface's settings: Wifi.getIP() itself where it lists the DHCP-learned servers
+ *  (dhcpInfo); quirk: stock ESP32 firmware does not, so its fresh object gets empty lists. */
+export const ifconfig: () => IfConfig = !CAMNET_BOARD.capabilities.wifi ? () => wired || (wired = readResolvConf())
+  : CAMNET_BOARD.capabilities.dhcpInfo ? W.getIP // static: works unbound
+  : () => {
+    const i = W.getIP();
+    i.dns = i.ntp = [];
+    return i;
+  };
 
 // ---------------------------------------------------------------- UDP
 
 /** An IPv4 address as a 32-bit (signed) number. */
 const ipNum = (s: string): number => s.split(".").reduce((n, x) => n << 8 | +x, 0);
 
-function isBroadcast(address: string): boolean {
-  const n = ipNum(address);
-  // 255.255.255.255 (-1); else only an odd address below 224 can be our network's broadcast
-  // (all ones in the host bits): multicast and the rest (all mDNS traffic, every send of a
-  // bound socket comes here) are settled without asking the firmware.
-  if (n == -1) return true;
-  if (n >>> 29 == 7 || !(n & 1)) return false;
-  // Without an address (0.0.0.0/0.0.0.0) this is -1 again: no other address matches.
-  const c = ifconfig();
-  return n == (ipNum(c.ip) | ~ipNum(c.netmask));
-}
 
 /** A Promise for what `fn` makes; a throw or a `fail(e)` rejects with socketError(e, fallback).
  *  A Promise settles once: an error after success (bind, connect) is no rejection. */
@@ -101,7 +91,13 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
     send(data, p, address) {
       // Quirk: a failed sendto() from a bound socket is counted as 7 bytes sent and the
       // rest goes out as a garbage datagram. Broadcast from a bound socket always fails.
-      if (port && isBroadcast(address)) throw codedError("EACCES", "bound socket: broadcast from an unbound one");
+      // Broadcast: 255.255.255.255 (-1), or all ones in our network's host bits, so only an
+      // odd address that is not multicast (all mDNS traffic) asks the firmware for the
+      // netmask. Without an address (0.0.0.0/0.0.0.0) that is -1 again: no other matches.
+      let n: number, c: IfConfig;
+      if (port && ((n = ipNum(address)) == -1 || n & 1 && n >>> 28 != 14 && (c = ifconfig(), n == (ipNum(c.ip) | ~ipNum(c.netmask))))) {
+        throw codedError("EACCES", "broadcast from a bound socket");
+      }
       s.send(toBinary(data), p, address);
     },
     // Datagrams leave one per idle-loop pass: close once the last one queued (a goodbye,
@@ -129,7 +125,7 @@ const ERRNO = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE,
 
 function socketError(e: any, fallback: string): CodedError {
   const code = ERRNO[-e.code] || fallback;
-  return codedError(code, (e.message || code) + (code == "EMFILE" ? `: close one of the ${CAMNET_BOARD.capabilities.maxSockets}` : ""));
+  return codedError(code, (e.message || code) + (code == "EMFILE" ? ": close one" : ""));
 }
 
 function wrapStream(c: any, host: string, port: number): TcpStream {
@@ -139,11 +135,10 @@ function wrapStream(c: any, host: string, port: number): TcpStream {
     write: (d: Uint8Array) => c.write(toBinary(d)) !== false,
     end, destroy: end,
   } as TcpStream; // the on* handlers: set by the caller
-  c.on("data", (d: string) => s.ondata && s.ondata(fromBinary(d)));
-  // onend(), ondrain(), onclose(hadError), onerror(err)
-  ["end", "drain", "close", "error"].forEach((ev) => c.on(ev, (a: any) => {
+  // ondata(bytes), onend(), ondrain(), onclose(hadError), onerror(err)
+  ["data", "end", "drain", "close", "error"].forEach((ev) => c.on(ev, (a: any) => {
     const f = (s as any)["on" + ev];
-    if (f) f(ev == "error" ? socketError(a, "ECONNRESET") : !!a);
+    if (f) f(ev == "data" ? fromBinary(a) : ev == "error" ? socketError(a, "ECONNRESET") : !!a);
   }));
   return s;
 }
@@ -194,9 +189,7 @@ export function setClock(ms: number): void {
 }
 
 export function randomBytes(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = E.hwRand(); // a Uint8Array keeps the low 8 bits
-  return b;
+  return new Uint8Array(n).map(E.hwRand); // a Uint8Array keeps the low 8 bits
 }
 
 // ---------------------------------------------------------------- Wi-Fi (W exists only where caps.wifi)
@@ -208,23 +201,22 @@ export function randomBytes(n: number): Uint8Array {
  *  with it); connect again, which reassociates without stopping Wi-Fi, so the new DHCP
  *  exchange carries the name. Errors: NO_AP_FOUND, AUTH_FAIL, ETIMEDOUT or the firmware's
  *  reason, with errno ESP-IDF's reason code (201, 202, else 203), which MicroPython's
- *  STAT_* codes reuse. */
-export function wifiJoin(ssid: string, key: string, hostname: string, ms: number): Promise<void> {
+ *  STAT_* codes reuse. `ms` defaults to 20 s; no `key`: an open network. */
+export function wifiJoin(ssid: string, key: string | undefined, hostname: string, ms?: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (err: string, why?: string) => {
+    // Settles once: success, the firmware's error, or the timeout (a timer clearing itself
+    // in its callback is fine: Espruino removes it after the callback).
+    const end = (err?: string, why?: string) => {
+      clearTimeout(t);
       const k = err == "NO_AP_FOUND" ? 1 : err == "AUTH_FAIL" ? 2 : 3;
-      reject(codedError(err, `Wi-Fi "${ssid}": ` + (why || ["", "not in range: check the SSID", "wrong password", err][k]), 200 + k));
+      err ? reject(codedError(err, `Wi-Fi "${ssid}": ` + (why || ["", "not found: check the SSID", "wrong password", err][k]), 200 + k)) : resolve();
     };
     const t = setTimeout(() => {
-      fail("ETIMEDOUT", `no address in ${ms / 1000} s: check DHCP`);
+      end("ETIMEDOUT", `no address in ${(ms as number) / 1000} s: check DHCP`);
       W.disconnect();
-    }, ms);
-    const join = (then: () => void) => W.connect(ssid, { password: key }, (err: string | null) => err ? fail(err) : then());
-    const done = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    join(() => W.getHostname() != hostname ? W.setHostname(hostname, () => join(done)) : done());
+    }, ms = ms || 20000);
+    const join = (then: () => void) => W.connect(ssid, { password: key }, (err: string | null) => err ? end(err) : then());
+    join(() => W.getHostname() != hostname ? W.setHostname(hostname, () => join(end)) : end());
   });
 }
 
@@ -233,14 +225,15 @@ export const wifiLeave = (): Promise<void> => new Promise((r) => W.disconnect(r)
 
 /** Sets the live netif name (call it while the link is up): the native responder and the
  *  next DHCP use it. */
-export const setNetifHostname = (name: string): void => W.setHostname(name);
+export const setNetifHostname: (name: string) => void = CAMNET_BOARD.capabilities.wifi && W.setHostname; // static: works unbound
 
-/** Quirk: after a link loss the driver retries twice, then emits `disconnected` and
+/** The handler gets the event's details ({msg: the reason, ...}).
+ *  Quirk: after a link loss the driver retries twice, then emits `disconnected` and
  *  stops Wi-Fi for good; the caller must reconnect. */
-export const onWifiDisconnected = (fn: (reason: string) => void): void => W.on("disconnected", (d: any) => fn(d.msg));
+export const onWifiDisconnected = (fn: (details: { msg: string }) => void): void => W.on("disconnected", fn);
 
-export const wifiStatus = (): { station: string; ssid?: string; rssi?: number; channel?: number } =>
-  CAMNET_BOARD.capabilities.wifi ? W.getStatus() : { station: "connected" };
+export const wifiStatus: () => { station: string; ssid?: string; rssi?: number; channel?: number } =
+  CAMNET_BOARD.capabilities.wifi ? W.getStatus : () => ({ station: "connected" }); // static: works unbound
 
 // ---------------------------------------------------------------- storage
 
@@ -257,12 +250,10 @@ let hostByNameQueue: Promise<any> = Promise.resolve();
  *  server answers us. Quirk: it has one callback slot, so calls are queued one at a time. */
 export function hostByName(name: string): Promise<string | null> {
   if (!CAMNET_BOARD.capabilities.wifi) return Promise.resolve(null);
+  // The address or null; after 5 s null (the timer then resolves a settled Promise).
   return hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null>((resolve) => {
-    const timer = setTimeout(resolve, 5000, null);
-    W.getHostByName(name, (ip: string | null) => {
-      clearTimeout(timer);
-      resolve(ip); // the address, or null
-    });
+    setTimeout(resolve, 5000, null);
+    W.getHostByName(name, resolve);
   }));
 }
 

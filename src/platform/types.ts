@@ -83,7 +83,8 @@ export interface TlsOptions {
 export interface IfConfig {
   ip: string;
   netmask: string;
-  gateway: string;
+  /** The gateway (the firmware's getIP() name). */
+  gw: string;
   mac: string;
   /** DNS servers learned from DHCP; empty where the firmware does not expose them. */
   dns: string[];
