@@ -36,14 +36,14 @@ export function hostname(n?: string): string {
     : /\.local$/i.test(n) ? `: pass the bare name "${n.slice(0, -6)}"`
     : !n || n.length > CAMNET_BOARD.capabilities.hostnameMax ? `has ${n.length} characters`
     : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad}"`
-    : n[0] == "-" || n.slice(-1) == "-" ? `has "-" at an end` : "";
+    : /-$|^-/.test(n) ? `has "-" at an end` : ""; // not /^-|-$/: Espruino's matcher misses "a-"
   const h = `host name "${n}"`;
-  if (why) throw codedError("EINVAL", `${h} ${why}; use one label of 1-${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
+  if (why) throw codedError("EINVAL", `${h} ${why}; use 1-${CAMNET_BOARD.capabilities.hostnameMax} letters, digits, hyphens`);
   if (n != name) {
     name = n;
     if (CAMNET_BOARD.capabilities.wifi && up) {
       setNetifHostname(n);
-      const m = h + ": mDNS now, DHCP at the next link-up";
+      const m = h + ": mDNS now, DHCP at next link-up";
       console.log(m);
       events.emit("warning", m);
     }
@@ -54,49 +54,42 @@ export function hostname(n?: string): string {
 
 /** [ip, netmask, gateway, dns] as MicroPython gives it; the DNS server is the DHCP-learned
  *  one where the firmware exposes it, else the gateway. With a tuple (the Linux build, whose
- *  interface we cannot read): sets it. */
-function ifconfig(config?: string[]): string[] {
-  const c = platformIf();
-  if (!CAMNET_BOARD.capabilities.wifi && config) {
-    setStaticIf(config[0], config[1], config[2], [config[3]]);
-    // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
-    if (config[0] != c.ip) events.emit("connected", ifconfig());
-  }
-  return [c.ip, c.netmask, c.gw, c.dns[0] || c.gw];
-}
+ *  interface we cannot read): sets it. (Functions here are arrows with expression bodies,
+ *  spare parameters doubling as locals: the shortest form once minified.) */
+const ifconfig = (config?: string[], c?: any): string[] => (
+  c = platformIf(),
+  // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
+  !CAMNET_BOARD.capabilities.wifi && config &&
+    (setStaticIf(config[0], config[1], config[2], [config[3]]), config[0] != c.ip && events.emit("connected", ifconfig())),
+  [c.ip, c.netmask, c.gw, c.dns[0] || c.gw]);
 
-const cancelRetry = (): void => {
-  if (timer) clearTimeout(timer);
-  timer = 0;
-};
+/** Clears the retry timer (clearTimeout gives undefined; clearTimeout(undefined) throws). */
+const cancelRetry = (): void => timer = timer && clearTimeout(timer);
 
-function join(ms?: number): Promise<string[]> {
-  stat = 1001;
-  return wifiJoin(ssid, key, name, ms).then(() => {
-    up = true;
-    stat = 1010;
-    retryMs = 1000;
-    const c = ifconfig();
-    events.emit("connected", c);
-    return c;
-  }, (e: CodedError) => {
+const join = (ms?: number): Promise<string[]> => (
+  stat = 1001,
+  wifiJoin(ssid, key, name, ms).then((c?: any) => (
+    up = true,
+    stat = 1010,
+    retryMs = 1000,
+    c = ifconfig(),
+    events.emit("connected", c),
+    c
+  ), (e: CodedError) => {
     up = false;
     stat = e.errno!; // STAT_NO_AP_FOUND, STAT_WRONG_PASSWORD or STAT_CONNECT_FAIL
     throw e;
-  });
-}
+  }));
 
 /** Reconnects after `retryMs` (doubling up to a minute) while the app wants the link. */
-function retry(): void {
-  if (!want) return;
-  const delay = retryMs;
-  retryMs = delay < 30000 ? delay * 2 : 60000;
-  events.emit("reconnecting", delay);
+const retry = (delay?: any): unknown => want && (
+  delay = retryMs,
+  retryMs = delay < 30000 ? delay * 2 : 60000,
+  events.emit("reconnecting", delay),
   timer = setTimeout(() => {
     timer = 0;
     join().catch(retry);
-  }, delay);
-}
+  }, delay));
 
 // The driver gave up on the link: reconnect with backoff until told to stop.
 if (CAMNET_BOARD.capabilities.wifi) {
@@ -123,7 +116,7 @@ const sta = {
    *  AUTH_FAIL or ETIMEDOUT (after `ms`, default 20 s). */
   connect(s?: string, k?: string, ms?: number): Promise<string[]> {
     if (!CAMNET_BOARD.capabilities.wifi) return Promise.resolve(ifconfig());
-    if (!s) return Promise.reject(codedError("EINVAL", "connect(): give the SSID"));
+    if (!s) return Promise.reject(codedError("EINVAL", "no SSID given"));
     ssid = s;
     key = k;
     isActive = want = true;
@@ -159,23 +152,22 @@ const sta = {
       mac: c.mac, ssid: ssid || st.ssid, hostname: name, dhcp_hostname: name,
       channel: st.channel, dns: dnsServers(), ntp: c.ntp,
     };
-    if (!(k in v)) throw codedError("EINVAL", `no config key "${k}": use ${Object.keys(v)}`);
+    if (!(k in v)) throw codedError("EINVAL", `no key "${k}": use ${Object.keys(v)}`);
     return v[k];
   },
 };
 
-export function WLAN(iface?: number): typeof sta {
-  if (iface) throw codedError("EOPNOTSUPP", "no access point mode: use STA_IF");
+export const WLAN = (iface?: number): typeof sta => {
+  if (iface) throw codedError("EOPNOTSUPP", "no AP mode: use STA_IF");
   return sta;
-}
+};
 
 /** Servers for the resolver and SNTP: DHCP-learned where exposed, else the gateway. */
-export function dnsServers(): string[] {
-  const c = platformIf();
+export const dnsServers = (c?: any): string[] => (
+  c = platformIf(),
   // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
-  return (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns.length ? c.dns
-    : c.gw != "0.0.0.0" ? [c.gw] : [];
-}
+  (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns.length ? c.dns
+    : c.gw != "0.0.0.0" ? [c.gw] : []);
 
 /** The `network` module as require("network") gives it (one plain object: re-exported
  *  names would each cost a getter in the bundle). */

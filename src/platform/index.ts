@@ -57,11 +57,7 @@ function readResolvConf(): IfConfig {
  *  (dhcpInfo); quirk: stock ESP32 firmware does not, so its fresh object gets empty lists. */
 export const ifconfig: () => IfConfig = !CAMNET_BOARD.capabilities.wifi ? () => wired || (wired = readResolvConf())
   : CAMNET_BOARD.capabilities.dhcpInfo ? W.getIP // static: works unbound
-  : () => {
-    const i = W.getIP();
-    i.dns = i.ntp = [];
-    return i;
-  };
+  : (i?: any) => (i = W.getIP(), i.dns = i.ntp = [], i); // i: a local (an arrow is shorter)
 
 // ---------------------------------------------------------------- UDP
 
@@ -83,8 +79,9 @@ const attempt = <T>(fallback: string, fn: (resolve: (v: T) => void, fail: (e: an
 
 export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRINUSE", (resolve, fail) => {
   // Quirk: each datagram is cut to 528 bytes unless recvBufferSize raises the receive
-  // chunk (a global setting: every socket asks for the same size).
-  const s = req("dgram").createSocket({ type: "udp4", reuseAddr: opts.reuse, recvBufferSize: CAMNET_BOARD.capabilities.udpRecvMax });
+  // chunk (a global setting: every socket asks for the same size). No `type`: the firmware
+  // ignores it (always IPv4 UDP).
+  const s = req("dgram").createSocket({ reuseAddr: opts.reuse, recvBufferSize: CAMNET_BOARD.capabilities.udpRecvMax });
   const port = opts.port;
   const sock = {
     port: port || 0,
@@ -108,11 +105,9 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
   } as UdpSocket; // onmessage: set by the caller
   s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(fromBinary(msg), info.address, info.port));
   s.on("error", fail);
-  if (!port) return resolve(sock);
   // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
   // ESP32 needs the real interface address, not 0.0.0.0.
-  if (opts.group) s.addMembership(opts.group, ifconfig().ip);
-  s.bind(port, () => resolve(sock));
+  port ? (opts.group && s.addMembership(opts.group, ifconfig().ip), s.bind(port, () => resolve(sock))) : resolve(sock);
 });
 
 // ---------------------------------------------------------------- TCP and TLS
@@ -123,47 +118,44 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
 const ERRNO = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE,ETLSHANDSHAKE" +
   (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "")).split(",");
 
-function socketError(e: any, fallback: string): CodedError {
-  const code = ERRNO[-e.code] || fallback;
-  return codedError(code, (e.message || code) + (code == "EMFILE" ? ": close one" : ""));
-}
+// (Functions here are arrows with expression bodies, parameters doubling as locals: the
+// shortest form once minified.)
+const socketError = (e: any, code: string): CodedError => (
+  code = ERRNO[-e.code] || code, codedError(code, e.message + (code == "EMFILE" ? ": close one" : "")));
 
-function wrapStream(c: any, host: string, port: number): TcpStream {
-  const end = () => c.end();
-  const s = {
+const wrapStream = (c: any, host: string, port: number, s?: any): TcpStream => (
+  s = {
     remoteAddress: host, remotePort: port,
-    write: (d: Uint8Array) => c.write(toBinary(d)) !== false,
-    end, destroy: end,
-  } as TcpStream; // the on* handlers: set by the caller
+    // Espruino's write() always returns false, and `drain` follows once the buffer is empty.
+    write: (d: Uint8Array) => c.write(toBinary(d)),
+    end: () => c.end(),
+  }, // the on* handlers: set by the caller
+  s.destroy = s.end,
   // ondata(bytes), onend(), ondrain(), onclose(hadError), onerror(err)
   ["data", "end", "drain", "close", "error"].forEach((ev) => c.on(ev, (a: any) => {
-    const f = (s as any)["on" + ev];
+    const f = s["on" + ev];
     if (f) f(ev == "data" ? fromBinary(a) : ev == "error" ? socketError(a, "ECONNRESET") : !!a);
-  }));
-  return s;
-}
+  })),
+  s);
 
-/** DER (binary string) copies of the key, certificate and CA: the firmware rejects PEM. */
-function der(tls: TlsOptions): any {
-  const o: any = {};
-  ["ca", "cert", "key"].forEach((k) => (tls as any)[k] && (o[k] = toBinary((tls as any)[k])));
-  return o;
-}
+/** Adds to `o` DER (binary string) copies of the key, certificate and CA (the firmware
+ *  rejects PEM). */
+const der = (tls: TlsOptions | undefined, o: any): any => (
+  tls && ["ca", "cert", "key"].forEach((k) => (tls as any)[k] && (o[k] = toBinary((tls as any)[k]))), o);
 
 /** Connects over TCP, or TLS when `tls` is given. Quirk: Espruino's TLS `connect` fires
  *  at TCP connect, before the handshake; writes queue until it completes, and a failed
  *  handshake arrives later as an ETLSHANDSHAKE error on the stream. The firmware has no SNI:
  *  `servername` only matters where it checks certificates (capabilities.tlsVerify). */
 export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promise<TcpStream> => attempt("ECONNREFUSED", (resolve, fail) => {
-  const o = tls ? der(tls) : {};
-  o.host = host;
-  o.port = port;
+  const o = der(tls, { host, port });
   // Quirk: the verifying firmware checks the certificate against `host`, not `servername`:
   // given an address, it would check the address and accept a certificate for any other
   // name. So the name goes in `host` (the firmware resolves it itself).
   if (CAMNET_BOARD.capabilities.tlsVerify && tls) {
+    const n = tls.servername;
     o.rejectUnauthorized = tls.verify;
-    if (tls.verify && tls.servername && !/^[\d.]+$/.test(tls.servername)) o.host = tls.servername;
+    if (tls.verify && n && !/^[\d.]+$/.test(n)) o.host = n;
   }
   const c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)));
   c.on("error", fail);
@@ -173,9 +165,8 @@ export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promis
 export const listenTcp = (port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }> =>
   attempt("EADDRINUSE", (resolve) => {
     const accept = (c: any) => onConnection(wrapStream(c, "", 0));
-    const server = CAMNET_BOARD.capabilities.tlsServer && tls ? req("tls").createServer(der(tls), accept) : req("net").createServer(accept);
-    server.listen(port);
-    resolve(server);
+    // listen() returns the server
+    resolve((CAMNET_BOARD.capabilities.tlsServer && tls ? req("tls").createServer(der(tls, {}), accept) : req("net").createServer(accept)).listen(port));
   });
 
 // ---------------------------------------------------------------- clock and randomness
@@ -184,13 +175,10 @@ export const now: () => number = Date.now; // static: works unbound
 
 /** Sets the wall clock with setTime(), which also rebases the interpreter's timers
  *  (Wifi.setSNTP would move the clock underneath them and fire every timeout at once). */
-export function setClock(ms: number): void {
-  setTime(ms / 1000);
-}
+export const setClock = (ms: number): void => setTime(ms / 1000);
 
-export function randomBytes(n: number): Uint8Array {
-  return new Uint8Array(n).map(E.hwRand); // a Uint8Array keeps the low 8 bits
-}
+/** E.hwRand() per byte (its extra map() arguments are ignored); a Uint8Array keeps the low 8 bits. */
+export const randomBytes = (n: number): Uint8Array => new Uint8Array(n).map(E.hwRand);
 
 // ---------------------------------------------------------------- Wi-Fi (W exists only where caps.wifi)
 
@@ -202,8 +190,8 @@ export function randomBytes(n: number): Uint8Array {
  *  exchange carries the name. Errors: NO_AP_FOUND, AUTH_FAIL, ETIMEDOUT or the firmware's
  *  reason, with errno ESP-IDF's reason code (201, 202, else 203), which MicroPython's
  *  STAT_* codes reuse. `ms` defaults to 20 s; no `key`: an open network. */
-export function wifiJoin(ssid: string, key: string | undefined, hostname: string, ms?: number): Promise<void> {
-  return new Promise((resolve, reject) => {
+export const wifiJoin = (ssid: string, key: string | undefined, hostname: string, ms?: number): Promise<void> =>
+  new Promise((resolve, reject) => {
     // Settles once: success, the firmware's error, or the timeout (a timer clearing itself
     // in its callback is fine: Espruino removes it after the callback).
     const end = (err?: string, why?: string) => {
@@ -212,16 +200,16 @@ export function wifiJoin(ssid: string, key: string | undefined, hostname: string
       err ? reject(codedError(err, `Wi-Fi "${ssid}": ` + (why || ["", "not found: check the SSID", "wrong password", err][k]), 200 + k)) : resolve();
     };
     const t = setTimeout(() => {
-      end("ETIMEDOUT", `no address in ${(ms as number) / 1000} s: check DHCP`);
+      end("ETIMEDOUT", `no DHCP address in ${(ms as number) / 1000} s`);
       W.disconnect();
     }, ms = ms || 20000);
     const join = (then: () => void) => W.connect(ssid, { password: key }, (err: string | null) => err ? end(err) : then());
     join(() => W.getHostname() != hostname ? W.setHostname(hostname, () => join(end)) : end());
   });
-}
 
-/** Quirk: disconnect's callback fires at once and again at the disconnected event. */
-export const wifiLeave = (): Promise<void> => new Promise((r) => W.disconnect(r));
+/** Quirk: disconnect's callback fires at once and again at the disconnected event. The
+ *  executor is Wifi.disconnect itself (static; the extra reject argument is ignored). */
+export const wifiLeave = (): Promise<void> => new Promise(W.disconnect);
 
 /** Sets the live netif name (call it while the link is up): the native responder and the
  *  next DHCP use it. */
@@ -248,14 +236,12 @@ let hostByNameQueue: Promise<any> = Promise.resolve();
 
 /** The firmware's own resolver (lwIP, IPv4, one address), the last resort where no DNS
  *  server answers us. Quirk: it has one callback slot, so calls are queued one at a time. */
-export function hostByName(name: string): Promise<string | null> {
-  if (!CAMNET_BOARD.capabilities.wifi) return Promise.resolve(null);
-  // The address or null; after 5 s null (the timer then resolves a settled Promise).
-  return hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null>((resolve) => {
+// The address or null; after 5 s null (the timer then resolves a settled Promise).
+export const hostByName = (name: string): Promise<string | null> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(null)
+  : hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null>((resolve) => {
     setTimeout(resolve, 5000, null);
     W.getHostByName(name, resolve);
   }));
-}
 
 // ---------------------------------------------------------------- board status
 
