@@ -152,8 +152,8 @@ describe("network (bundle on an emulated ESP32)", function () {
   describe("host name validation: each bad name has its own clear error", function () {
     const cases: [string, string, RegExp][] = [
       ["a .local name", `"kitchen-cam.local"`, /bare name "kitchen-cam"/],
-      ["an empty name", `""`, /"" has 0 characters/],
-      ["a name over 32 characters (the ESP32 netif limit)", `"${"a".repeat(33)}"`, /has 33 characters; use 1-32 letters/],
+      ["an empty name", `""`, /"" has 0 chars/],
+      ["a name over 32 characters (the ESP32 netif limit)", `"${"a".repeat(33)}"`, /has 33 chars; use 1-32 letters/],
       ["a dotted name", `"cam.home"`, /contains "\."; use 1-32 letters, digits, hyphens/],
       ["an underscore", `"kitchen_cam"`, /contains "_"/],
       ["a space", `"kitchen cam"`, /contains " "/],

@@ -15,8 +15,9 @@ export interface ResolverIO {
   /** The servers to ask, in order. */
   servers(): string[];
   error(code: string, message: string): CodedError;
-  /** Last resort for A records where the servers cannot be reached (Wifi.getHostByName). */
-  hostByName?: (name: string) => Promise<string | null>;
+  /** Last resort for A records where the servers cannot be reached (Wifi.getHostByName):
+   *  the address, or null or undefined for none. */
+  hostByName?: (name: string) => Promise<string | null | undefined>;
 }
 
 /** The records of one type a name resolves to, after its CNAME chain. */

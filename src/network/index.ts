@@ -2,7 +2,7 @@
 // module has them, with Promises where MicroPython blocks. One station, so its state is
 // module locals (the minifier shortens those, not properties).
 import {
-  board, codedError, ifconfig as platformIf, onWifiDisconnected, setNetifHostname,
+  codedError, ifconfig as platformIf, onWifiDisconnected, setNetifHostname,
   setStaticIf, wifiJoin, wifiLeave, wifiStatus,
 } from "../platform/index";
 import type { CodedError } from "../platform/types";
@@ -17,7 +17,7 @@ export const events = new Emitter();
 
 // MicroPython's ESP32 status codes: STAT_IDLE 1000, STAT_CONNECTING 1001, STAT_GOT_IP 1010,
 // STAT_NO_AP_FOUND 201, STAT_WRONG_PASSWORD 202, STAT_CONNECT_FAIL 203.
-let name = board.defaultHostname;
+let name = CAMNET_BOARD.defaultHostname;
 let up = !CAMNET_BOARD.capabilities.wifi; // the Linux build's interface is up before we start
 let ssid = "", key: string | undefined;
 let want = false; // the app wants to be connected: reconnect after a link loss
@@ -28,13 +28,13 @@ let isActive = up;
 
 /** Gets or sets the host name (an RFC 1123 label). Set it before link-up so DHCP carries it;
  *  set while up, mDNS follows at once and DHCP at the next link-up. */
-export function hostname(n?: string): string {
+export const hostname = (n?: string): string => {
   if (n === undefined) return name;
   let bad: string[] | null;
   // What is wrong, in one template: host name "<n>" <why>; use one label of ...
   const why = "" + n !== n ? "is no string"
     : /\.local$/i.test(n) ? `: pass the bare name "${n.slice(0, -6)}"`
-    : !n || n.length > CAMNET_BOARD.capabilities.hostnameMax ? `has ${n.length} characters`
+    : !n || n.length > CAMNET_BOARD.capabilities.hostnameMax ? `has ${n.length} chars`
     : (bad = n.match(/[^A-Za-z0-9-]/)) ? `contains "${bad}"`
     : /-$|^-/.test(n) ? `has "-" at an end` : ""; // not /^-|-$/: Espruino's matcher misses "a-"
   const h = `host name "${n}"`;
@@ -50,7 +50,7 @@ export function hostname(n?: string): string {
     events.emit("hostname", n);
   }
   return name;
-}
+};
 
 /** [ip, netmask, gateway, dns] as MicroPython gives it; the DNS server is the DHCP-learned
  *  one where the firmware exposes it, else the gateway. With a tuple (the Linux build, whose
@@ -61,7 +61,8 @@ const ifconfig = (config?: string[], c?: any): string[] => (
   // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
   !CAMNET_BOARD.capabilities.wifi && config &&
     (setStaticIf(config[0], config[1], config[2], [config[3]]), config[0] != c.ip && events.emit("connected", ifconfig())),
-  [c.ip, c.netmask, c.gw, c.dns[0] || c.gw]);
+  // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
+  [c.ip, c.netmask, c.gw, (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns[0] || c.gw]);
 
 /** Clears the retry timer (clearTimeout gives undefined; clearTimeout(undefined) throws). */
 const cancelRetry = (): void => timer = timer && clearTimeout(timer);
@@ -104,40 +105,21 @@ if (CAMNET_BOARD.capabilities.wifi) {
 
 /** The station interface. */
 const sta = {
-  active(on?: boolean): boolean {
-    if (on != null) {
-      isActive = on;
-      if (!on) sta.disconnect();
-    }
-    return isActive;
-  },
+  active: (on?: boolean): boolean => (on != null && (isActive = on, on || sta.disconnect()), isActive),
 
   /** Joins `s`; resolves when the board has an address. Rejects with NO_AP_FOUND,
    *  AUTH_FAIL or ETIMEDOUT (after `ms`, default 20 s). */
-  connect(s?: string, k?: string, ms?: number): Promise<string[]> {
-    if (!CAMNET_BOARD.capabilities.wifi) return Promise.resolve(ifconfig());
-    if (!s) return Promise.reject(codedError("EINVAL", "no SSID given"));
-    ssid = s;
-    key = k;
-    isActive = want = true;
-    cancelRetry();
-    return join(ms);
-  },
+  connect: (s?: string, k?: string, ms?: number): Promise<string[]> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(ifconfig())
+    : !s ? Promise.reject(codedError("EINVAL", "no SSID given"))
+    : (ssid = s, key = k, isActive = want = true, cancelRetry(), join(ms)),
 
-  disconnect(): Promise<void> {
-    want = false;
-    cancelRetry();
-    if (!CAMNET_BOARD.capabilities.wifi) return Promise.resolve();
-    stat = 1000;
-    if (!up) return wifiLeave();
-    // Listeners may still send on the live link (mDNS goodbyes): tell them, give them a
-    // moment, then leave.
-    events.emit("disconnecting");
-    return new Promise((r) => setTimeout(() => {
+  // Listeners may still send on the live link (mDNS goodbyes): tell them, give them a
+  // moment, then leave.
+  disconnect: (): Promise<void> => (want = false, cancelRetry(), !CAMNET_BOARD.capabilities.wifi ? Promise.resolve()
+    : (stat = 1000, !up ? wifiLeave() : (events.emit("disconnecting"), new Promise<void>((r) => setTimeout(() => {
       up = false;
       r(wifiLeave());
-    }, 100)).then(() => events.emit("disconnected", "requested"));
-  },
+    }, 100)).then(() => events.emit("disconnected", "requested"))))),
 
   isconnected: (): boolean => up,
 
@@ -167,7 +149,7 @@ export const dnsServers = (c?: any): string[] => (
   c = platformIf(),
   // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
   (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns.length ? c.dns
-    : c.gw != "0.0.0.0" ? [c.gw] : []);
+    : c.gw > "1" ? [c.gw] : []); // not "0.0.0.0" (none): a real one starts with 1-9
 
 /** The `network` module as require("network") gives it (one plain object: re-exported
  *  names would each cost a getter in the bundle). */

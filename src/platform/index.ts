@@ -6,12 +6,12 @@
 // constant (scripts/build.ts), so another board's branch (Wi-Fi, the Linux build's
 // resolv.conf, certificate checks) is not in this board's bundle at all.
 import type {
-  Board, CodedError, IfConfig, TcpStream, TlsOptions, UdpOptions, UdpSocket,
+  Capabilities, CodedError, IfConfig, TcpStream, TlsOptions, UdpOptions, UdpSocket,
 } from "./types";
 import { codedError } from "../util/errors";
 
-export const board: Board = CAMNET_BOARD;
-export const caps = board.capabilities;
+/** The board's capabilities (CAMNET_BOARD itself is a global: board.id, defaultHostname, buildTime). */
+export const caps: Capabilities = CAMNET_BOARD.capabilities;
 
 export { codedError };
 
@@ -23,8 +23,9 @@ export { codedError };
  *  `(0,globalThis.require)(...)`, one name is shorter. */
 const req: (module: string) => any = require;
 
-/** Espruino's binary-string converters (static functions: they work unbound). */
-const toBinary: (d: Uint8Array) => string = E.toString, fromBinary: (s: string) => Uint8Array = E.toUint8Array;
+/** Espruino's binary-string converter (a static function: it works unbound); E.toUint8Array
+ *  is used as it is (two uses: an alias would not pay). */
+const toBinary: (d: Uint8Array) => string = E.toString;
 
 /** The Wifi module (Wi-Fi boards only: the Linux build has none). */
 const W: any = CAMNET_BOARD.capabilities.wifi && req("Wifi");
@@ -84,14 +85,12 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
   const s = req("dgram").createSocket({ reuseAddr: opts.reuse, recvBufferSize: CAMNET_BOARD.capabilities.udpRecvMax });
   const port = opts.port;
   const sock = {
-    port: port || 0,
-    send(data, p, address) {
+    send(data, p, address, n?: number, c?: IfConfig) { // n, c: locals
       // Quirk: a failed sendto() from a bound socket is counted as 7 bytes sent and the
       // rest goes out as a garbage datagram. Broadcast from a bound socket always fails.
       // Broadcast: 255.255.255.255 (-1), or all ones in our network's host bits, so only an
       // odd address that is not multicast (all mDNS traffic) asks the firmware for the
       // netmask. Without an address (0.0.0.0/0.0.0.0) that is -1 again: no other matches.
-      let n: number, c: IfConfig;
       if (port && ((n = ipNum(address)) == -1 || n & 1 && n >>> 28 != 14 && (c = ifconfig(), n == (ipNum(c.ip) | ~ipNum(c.netmask))))) {
         throw codedError("EACCES", "broadcast from a bound socket");
       }
@@ -103,7 +102,7 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
       setTimeout(() => s.close(), 50);
     },
   } as UdpSocket; // onmessage: set by the caller
-  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(fromBinary(msg), info.address, info.port));
+  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(E.toUint8Array(msg), info.address, info.port));
   s.on("error", fail);
   // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
   // ESP32 needs the real interface address, not 0.0.0.0.
@@ -113,9 +112,9 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
 // ---------------------------------------------------------------- TCP and TLS
 
 // Espruino's socket error numbers (socketerrors.h; -16 to -18 from the verifying firmware),
-// indexed by -code. ESP32 and Linux report most failures as -1 (closed), so -1 before
+// indexed by -code. -14 (invalid SSL data) is ESP8266-only. ESP32 and Linux report most failures as -1 (closed), so -1 before
 // connect means refused.
-const ERRNO = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE,ETLSHANDSHAKE" +
+const ERRNO = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE," +
   (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "")).split(",");
 
 // (Functions here are arrows with expression bodies, parameters doubling as locals: the
@@ -134,7 +133,7 @@ const wrapStream = (c: any, host: string, port: number, s?: any): TcpStream => (
   // ondata(bytes), onend(), ondrain(), onclose(hadError), onerror(err)
   ["data", "end", "drain", "close", "error"].forEach((ev) => c.on(ev, (a: any) => {
     const f = s["on" + ev];
-    if (f) f(ev == "data" ? fromBinary(a) : ev == "error" ? socketError(a, "ECONNRESET") : !!a);
+    if (f) f(ev == "data" ? E.toUint8Array(a) : ev == "error" ? socketError(a, "ECONNRESET") : !!a);
   })),
   s);
 
@@ -147,17 +146,16 @@ const der = (tls: TlsOptions | undefined, o: any): any => (
  *  at TCP connect, before the handshake; writes queue until it completes, and a failed
  *  handshake arrives later as an ETLSHANDSHAKE error on the stream. The firmware has no SNI:
  *  `servername` only matters where it checks certificates (capabilities.tlsVerify). */
-export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promise<TcpStream> => attempt("ECONNREFUSED", (resolve, fail) => {
-  const o = der(tls, { host, port });
+export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promise<TcpStream> => attempt("ECONNREFUSED", (resolve, fail, o?: any, n?: any, c?: any) => {
+  o = der(tls, { host, port });
   // Quirk: the verifying firmware checks the certificate against `host`, not `servername`:
   // given an address, it would check the address and accept a certificate for any other
   // name. So the name goes in `host` (the firmware resolves it itself).
   if (CAMNET_BOARD.capabilities.tlsVerify && tls) {
-    const n = tls.servername;
-    o.rejectUnauthorized = tls.verify;
-    if (tls.verify && n && !/^[\d.]+$/.test(n)) o.host = n;
+    n = tls.servername;
+    if ((o.rejectUnauthorized = tls.verify) && n && !/^[\d.]+$/.test(n)) o.host = n;
   }
-  const c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)));
+  c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)));
   c.on("error", fail);
 });
 
@@ -194,11 +192,10 @@ export const wifiJoin = (ssid: string, key: string | undefined, hostname: string
   new Promise((resolve, reject) => {
     // Settles once: success, the firmware's error, or the timeout (a timer clearing itself
     // in its callback is fine: Espruino removes it after the callback).
-    const end = (err?: string, why?: string) => {
-      clearTimeout(t);
-      const k = err == "NO_AP_FOUND" ? 1 : err == "AUTH_FAIL" ? 2 : 3;
-      err ? reject(codedError(err, `Wi-Fi "${ssid}": ` + (why || ["", "not found: check the SSID", "wrong password", err][k]), 200 + k)) : resolve();
-    };
+    const end = (err?: string, why?: string, k?: any) => (
+      clearTimeout(t),
+      k = err == "NO_AP_FOUND" ? 1 : err == "AUTH_FAIL" ? 2 : 3,
+      err ? reject(codedError(err, `Wi-Fi "${ssid}": ` + (why || ["SSID not found", "wrong password", err][k - 1]), 200 + k)) : resolve());
     const t = setTimeout(() => {
       end("ETIMEDOUT", `no DHCP address in ${(ms as number) / 1000} s`);
       W.disconnect();
@@ -236,10 +233,11 @@ let hostByNameQueue: Promise<any> = Promise.resolve();
 
 /** The firmware's own resolver (lwIP, IPv4, one address), the last resort where no DNS
  *  server answers us. Quirk: it has one callback slot, so calls are queued one at a time. */
-// The address or null; after 5 s null (the timer then resolves a settled Promise).
-export const hostByName = (name: string): Promise<string | null> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(null)
-  : hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null>((resolve) => {
-    setTimeout(resolve, 5000, null);
+// The address, or null (no answer from lwIP) or undefined (none in 5 s; the timer may
+// later resolve a settled Promise).
+export const hostByName = (name: string): Promise<string | null | undefined> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(null)
+  : hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null | undefined>((resolve) => {
+    setTimeout(resolve, 5000);
     W.getHostByName(name, resolve);
   }));
 

@@ -37,8 +37,9 @@ export interface CodedError extends Error {
 }
 
 export interface UdpSocket {
-  /** The bound port (0 for an unbound client socket: Espruino cannot tell its ephemeral port). */
-  readonly port: number;
+  /** The bound port, where an implementation tells it (the test fakes); the board's platform
+   *  leaves it out (nobody reads it; Espruino cannot tell an unbound socket's ephemeral port). */
+  readonly port?: number;
   /** Queues one datagram. Never throws for a valid IPv4 address. */
   send(data: Uint8Array, port: number, address: string): void;
   /** Called for every datagram; `data` is a fresh Uint8Array the receiver may keep. */
