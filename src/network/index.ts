@@ -19,8 +19,8 @@ export const events = new Emitter();
 // STAT_NO_AP_FOUND 201, STAT_WRONG_PASSWORD 202, STAT_CONNECT_FAIL 203.
 let name = CAMNET_BOARD.defaultHostname;
 let up = !CAMNET_BOARD.capabilities.wifi; // the Linux build's interface is up before we start
-let ssid = "", key: string | undefined;
-let want = false; // the app wants to be connected: reconnect after a link loss
+let ssid: string | undefined, key: string | undefined;
+let want: boolean | undefined; // the app wants to be connected: reconnect after a link loss
 let retryMs = 1000;
 let timer: any;
 let stat = 1000; // 1001 while joining
@@ -69,7 +69,7 @@ const cancelRetry = (): void => timer = timer && clearTimeout(timer);
 
 const join = (ms?: number): Promise<string[]> => (
   stat = 1001,
-  wifiJoin(ssid, key, name, ms).then((c?: any) => (
+  wifiJoin(ssid!, key, name, ms).then((c?: any) => (
     up = true,
     stat = 1010,
     retryMs = 1000,
@@ -91,17 +91,6 @@ const retry = (delay?: any): unknown => want && (
     timer = 0;
     join().catch(retry);
   }, delay));
-
-// The driver gave up on the link: reconnect with backoff until told to stop.
-if (CAMNET_BOARD.capabilities.wifi) {
-  onWifiDisconnected((d) => {
-    if (stat == 1001 || !up) return;
-    up = false;
-    stat = 1000;
-    events.emit("disconnected", d.msg);
-    retry();
-  });
-}
 
 /** The station interface. */
 const sta = {
@@ -157,3 +146,16 @@ export const networkModule = {
   STA_IF, AP_IF: 1, STAT_IDLE: 1000, STAT_CONNECTING: 1001, STAT_GOT_IP: 1010, STAT_NO_AP_FOUND: 201,
   STAT_WRONG_PASSWORD: 202, STAT_CONNECT_FAIL: 203, events, hostname, WLAN, dnsServers,
 };
+
+// The driver gave up on the link (registered last: a statement here does not break the
+// bundle's var chain): reconnect with backoff until told to stop.
+if (CAMNET_BOARD.capabilities.wifi) {
+  onWifiDisconnected((d) => {
+    if (stat == 1001 || !up) return;
+    up = false;
+    stat = 1000;
+    events.emit("disconnected", d.msg);
+    retry();
+  });
+}
+

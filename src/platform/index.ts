@@ -23,9 +23,8 @@ export { codedError };
  *  `(0,globalThis.require)(...)`, one name is shorter. */
 const req: (module: string) => any = require;
 
-/** Espruino's binary-string converter (a static function: it works unbound); E.toUint8Array
- *  is used as it is (two uses: an alias would not pay). */
-const toBinary: (d: Uint8Array) => string = E.toString;
+/** Espruino's binary-string converters (static functions: they work unbound). */
+const toBinary: (d: Uint8Array) => string = E.toString, fromBinary: (s: string) => Uint8Array = E.toUint8Array;
 
 /** The Wifi module (Wi-Fi boards only: the Linux build has none). */
 const W: any = CAMNET_BOARD.capabilities.wifi && req("Wifi");
@@ -65,7 +64,6 @@ export const ifconfig: () => IfConfig = !CAMNET_BOARD.capabilities.wifi ? () => 
 /** An IPv4 address as a 32-bit (signed) number. */
 const ipNum = (s: string): number => s.split(".").reduce((n, x) => n << 8 | +x, 0);
 
-
 /** A Promise for what `fn` makes; a throw or a `fail(e)` rejects with socketError(e, fallback).
  *  A Promise settles once: an error after success (bind, connect) is no rejection. */
 const attempt = <T>(fallback: string, fn: (resolve: (v: T) => void, fail: (e: any) => void) => void): Promise<T> =>
@@ -102,7 +100,7 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
       setTimeout(() => s.close(), 50);
     },
   } as UdpSocket; // onmessage: set by the caller
-  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(E.toUint8Array(msg), info.address, info.port));
+  s.on("message", (msg: string, info: any) => sock.onmessage && sock.onmessage(fromBinary(msg), info.address, info.port));
   s.on("error", fail);
   // Quirk: multicast membership only takes effect when added BEFORE bind(), and the
   // ESP32 needs the real interface address, not 0.0.0.0.
@@ -112,8 +110,8 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
 // ---------------------------------------------------------------- TCP and TLS
 
 // Espruino's socket error numbers (socketerrors.h; -16 to -18 from the verifying firmware),
-// indexed by -code. -14 (invalid SSL data) is ESP8266-only. ESP32 and Linux report most failures as -1 (closed), so -1 before
-// connect means refused.
+// indexed by -code; -14 (invalid SSL data) is ESP8266-only. ESP32 and Linux report most
+// failures as -1 (closed), so -1 before connect means refused.
 const ERRNO = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE," +
   (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "")).split(",");
 
@@ -133,7 +131,7 @@ const wrapStream = (c: any, host: string, port: number, s?: any): TcpStream => (
   // ondata(bytes), onend(), ondrain(), onclose(hadError), onerror(err)
   ["data", "end", "drain", "close", "error"].forEach((ev) => c.on(ev, (a: any) => {
     const f = s["on" + ev];
-    if (f) f(ev == "data" ? E.toUint8Array(a) : ev == "error" ? socketError(a, "ECONNRESET") : !!a);
+    if (f) f(ev == "data" ? fromBinary(a) : ev == "error" ? socketError(a, "ECONNRESET") : !!a);
   })),
   s);
 
@@ -144,20 +142,17 @@ const der = (tls: TlsOptions | undefined, o: any): any => (
 
 /** Connects over TCP, or TLS when `tls` is given. Quirk: Espruino's TLS `connect` fires
  *  at TCP connect, before the handshake; writes queue until it completes, and a failed
- *  handshake arrives later as an ETLSHANDSHAKE error on the stream. The firmware has no SNI:
+ *  handshake arrives later as an error on the stream (ESP32: -8 "unsent data", so
+ *  ECONNRESET; the verifying firmware: its CERT_* codes). The firmware has no SNI:
  *  `servername` only matters where it checks certificates (capabilities.tlsVerify). */
-export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promise<TcpStream> => attempt("ECONNREFUSED", (resolve, fail, o?: any, n?: any, c?: any) => {
-  o = der(tls, { host, port });
+export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promise<TcpStream> => attempt("ECONNREFUSED", (resolve, fail, o?: any, n?: any, c?: any) => (
+  o = der(tls, { host, port }),
   // Quirk: the verifying firmware checks the certificate against `host`, not `servername`:
   // given an address, it would check the address and accept a certificate for any other
   // name. So the name goes in `host` (the firmware resolves it itself).
-  if (CAMNET_BOARD.capabilities.tlsVerify && tls) {
-    n = tls.servername;
-    if ((o.rejectUnauthorized = tls.verify) && n && !/^[\d.]+$/.test(n)) o.host = n;
-  }
-  c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)));
-  c.on("error", fail);
-});
+  CAMNET_BOARD.capabilities.tlsVerify && tls &&
+    (n = tls.servername, (o.rejectUnauthorized = tls.verify) && n && !/^[\d.]+$/.test(n) && (o.host = n)),
+  (c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)))).on("error", fail)));
 
 /** Listens on `port`; with `tls` (key and cert, where caps.tlsServer) a TLS server. */
 export const listenTcp = (port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }> =>
@@ -194,8 +189,8 @@ export const wifiJoin = (ssid: string, key: string | undefined, hostname: string
     // in its callback is fine: Espruino removes it after the callback).
     const end = (err?: string, why?: string, k?: any) => (
       clearTimeout(t),
-      k = err == "NO_AP_FOUND" ? 1 : err == "AUTH_FAIL" ? 2 : 3,
-      err ? reject(codedError(err, `Wi-Fi "${ssid}": ` + (why || ["SSID not found", "wrong password", err][k - 1]), 200 + k)) : resolve());
+      k = err == "NO_AP_FOUND" ? 0 : err == "AUTH_FAIL" ? 1 : 2,
+      err ? reject(codedError(err, `Wi-Fi "${ssid}": ${why || ["SSID not found", "wrong password", err][k]}`, 201 + k)) : resolve());
     const t = setTimeout(() => {
       end("ETIMEDOUT", `no DHCP address in ${(ms as number) / 1000} s`);
       W.disconnect();
