@@ -31,7 +31,7 @@ let isActive = up;
 export const hostname = (n?: string): string => {
   if (n === undefined) return name;
   let bad: string[] | null;
-  // What is wrong, in one template: host name "<n>" <why>; use one label of ...
+  // What is wrong, in one template: host name "<n>" <why>; use 1-<max> letters, digits, hyphens
   const why = "" + n !== n ? "is no string"
     : /\.local$/i.test(n) ? `: pass the bare name "${n.slice(0, -6)}"`
     : !n || n.length > CAMNET_BOARD.capabilities.hostnameMax ? `has ${n.length} chars`
