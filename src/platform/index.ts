@@ -90,7 +90,7 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
       // odd address that is not multicast (all mDNS traffic) asks the firmware for the
       // netmask. Without an address (0.0.0.0/0.0.0.0) that is -1 again: no other matches.
       if (port && ((n = ipNum(address)) == -1 || n & 1 && n >>> 28 != 14 && (c = ifconfig(), n == (ipNum(c.ip) | ~ipNum(c.netmask))))) {
-        throw codedError("EACCES", "broadcast from a bound socket");
+        throw codedError("EACCES", "bound: no broadcast"); // the socket layer resends unbound
       }
       s.send(toBinary(data), p, address);
     },
@@ -232,8 +232,9 @@ let hostByNameQueue: Promise<any> = Promise.resolve();
 // later resolve a settled Promise).
 export const hostByName = (name: string): Promise<string | null | undefined> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(null)
   : hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null | undefined>((resolve) => {
-    setTimeout(resolve, 5000);
-    W.getHostByName(name, resolve);
+    // (no timer left behind once the firmware answers)
+    const t = setTimeout(resolve, 5000);
+    W.getHostByName(name, (ip: string | null) => (clearTimeout(t), resolve(ip)));
   }));
 
 // ---------------------------------------------------------------- board status
