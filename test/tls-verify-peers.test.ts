@@ -135,6 +135,13 @@ describe("ssl on verifying firmware against real openssl (loopback)", function (
     assert.equal(r.code, "CERT_UNKNOWN_CA", r.message);
   });
 
+  it("CERT_NONE on verifying firmware: no check at all (a CA not loaded, another name), and data flows", async () => {
+    ev(board!, `globalThis.loose = client(OTHER); loose.check_hostname = false; loose.verify_mode = ssl.CERT_NONE;`);
+    const r = await connect("loose", other);
+    assert.ok(r.ok, `${r.code}: ${r.message}`);
+    assert.equal(r.value, "deifirev\n");
+  });
+
   it("a certificate for another name is CERT_HOSTNAME_MISMATCH", async () => {
     const r = await connect("client(CA)", other);
     assert.equal(r.code, "CERT_HOSTNAME_MISMATCH", r.message);

@@ -247,7 +247,7 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
               attach(sock, s, stream);
               s.ready = true;
               rt.enqueue(() => flush(sock, s));
-            } else startTls(sock, s, stream, host, creds!);
+            } else startTls(sock, s, stream, host, creds!, opts.rejectUnauthorized !== false);
           },
           (e: Error & { code?: string }) => {
             if (!s.closed) rt.enqueue(() => connectFailed(sock, s, e.code ?? e.message));
@@ -293,10 +293,11 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
     fail(sock, s, code, code === -8 ? undefined : detail);
   }
 
-  function startTls(sock: object, s: ConnState, stream: Stream, host: string, creds: { ca?: string; key?: string; cert?: string }): void {
+  function startTls(sock: object, s: ConnState, stream: Stream, host: string, creds: { ca?: string; key?: string; cert?: string }, wanted: boolean): void {
     stream.on("error", () => {}); // reported through the TLS socket
-    const verify = profile.capabilities.tlsVerify;
-    const servername = verify ? (isIpv4(host) ? "" : host) : isLinux(profile) ? "" : "mbed TLS Server 1";
+    // the verifying firmware checks unless told rejectUnauthorized: false; stock never checks
+    const verify = profile.capabilities.tlsVerify && wanted;
+    const servername = profile.capabilities.tlsVerify ? (isIpv4(host) ? "" : host) : isLinux(profile) ? "" : "mbed TLS Server 1";
     if (!verify && creds.ca) rt.quirk("tls: `ca` is parsed but never enforced (MBEDTLS_SSL_VERIFY_NONE)");
     const t = tls.connect({
       socket: stream,
