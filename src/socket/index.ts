@@ -8,11 +8,12 @@ import {
 } from "./names";
 import { getprotobyname, getservbyname, getservbyport } from "./services";
 
-export const socketModule: { [name: string]: unknown } = Object.assign({
+// The constants object itself becomes the module (a copy of ~70 names would cost a JsVar each).
+export const socketModule: { [name: string]: unknown } = Object.assign(constants, {
   getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname,
   getprotobyname, getservbyname, getservbyport,
   inet_aton, inet_ntoa, inet_ntop, inet_pton,
   has_ipv6: caps.ipv6,
   /** The stub resolver: `resolver.hosts["nas"] = ["192.168.1.5"]` adds a static entry. */
   resolver,
-}, constants);
+});
