@@ -3,7 +3,7 @@
 // a step that fails retries with backoff and never stops the others.
 import { caps, cameraFrame, freeMemory, listenTcp, now, readJSON, ifconfig } from "../src/platform/index";
 import { networkModule as network } from "../src/network/index";
-import * as mdns from "../src/mdns/service";
+import { mdns } from "../src/mdns/service";
 import { ntptime } from "../src/ntptime/wired";
 import { socketModule } from "../src/socket/index";
 import { register } from "../src/register";

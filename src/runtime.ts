@@ -1,7 +1,7 @@
 // The full runtime (dist/<board>/camnet.js): every camnet module, registered under its
 // seed name for `require(...)`, with its IO wired to the platform.
 import { asyncio } from "./asyncio/index";
-import * as mdns from "./mdns/service";
+import { mdns } from "./mdns/service";
 import { networkModule } from "./network/index";
 import { ntptime } from "./ntptime/wired";
 import { caps, connectTcp, listenTcp, now, openUdp } from "./platform/index";

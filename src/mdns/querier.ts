@@ -10,23 +10,6 @@ import type { Channel, MdnsIO } from "./wire";
 /** A heard record: lowercase name, expiry and arrival (ms). */
 interface Heard { r_: ResourceRecord; n_: string; e_: number; t_: number }
 
-/** Adds `rs` to `c` (at most `max`): a record replaces its earlier copy (a goodbye, TTL 0,
- *  lives 1 s, §10.1); one with cache-flush gives the other records of its name and type
- *  that came more than 1 s earlier 1 s to live (§10.2). */
-function store(c: Heard[], rs: ResourceRecord[], now: number, max: number): void {
-  rs.forEach((r) => {
-    const n = lower(r.name), d = JSON.stringify(r.data);
-    for (let i = c.length, x: Heard; i--;) {
-      x = c[i];
-      if (x.n_ != n || x.r_.type != r.type) continue;
-      if (JSON.stringify(x.r_.data) == d) c.splice(i, 1);
-      else if (r.flush && now - x.t_ > 1000 && x.e_ > now + 1000) x.e_ = now + 1000;
-    }
-    c.push({ r_: r, n_: n, e_: now + 1000 * (r.ttl || 1), t_: now });
-    if (c.length > max) c.splice(0, 1);
-  });
-}
-
 /** The records of `type` (A, AAAA, PTR, SRV, TXT, ANY; or several types, asked together)
  *  for a .local `name`, from the cache or the link: asked now and again after 250, 500,
  *  1000 ... ms (QU the first time, §5.4), with the local responder's own records too;
@@ -53,24 +36,39 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
         else resolve(got());
       }
     };
-    /** Caches `rs`; done once they answer us. */
+    /** Caches `rs` (at most 64): a record replaces its earlier copy (a goodbye, TTL 0,
+     *  lives 1 s, §10.1); one with cache-flush gives the other records of its name and
+     *  type that came more than 1 s earlier 1 s to live (§10.2). Done once they answer us. */
     const take = (rs: ResourceRecord[]): void => {
-      store(c, rs, io.now(), 64);
+      const now = io.now();
+      rs.forEach((r) => {
+        const n = lower(r.name), d = JSON.stringify(r.data);
+        for (let i = c.length, x: Heard; i--;) {
+          x = c[i];
+          if (x.n_ != n || x.r_.type != r.type) continue;
+          if (JSON.stringify(x.r_.data) == d) c.splice(i, 1);
+          else if (r.flush && now - x.t_ > 1000 && x.e_ > now + 1000) x.e_ = now + 1000;
+        }
+        c.push({ r_: r, n_: n, e_: now + 1000 * (r.ttl || 1), t_: now });
+        if (c.length > 64) c.splice(0, 1);
+      });
       if (!all && got().length) finish();
     };
-    const recv = (b: Uint8Array, s: string): void => {
-      if (b[2] & 128 && re.test(s)) {
-        try {
-          const m = parseMessage(b);
-          take(m.answers.concat(m.additionals));
-        } catch (e) {
-          // malformed: ignore
+    const recv = {
+      rx_: (b: Uint8Array, s: string): void => {
+        if (b[2] & 128 && re.test(s)) {
+          try {
+            const m = parseMessage(b);
+            take(m.answers.concat(m.additionals));
+          } catch (e) {
+            // malformed: ignore
+          }
         }
-      }
+      },
     };
     const send = (): void => {
       const q: Question[] = ts.map((t) => ({ name: name, type: t, qu: !tries })), o = ch!.own_;
-      if (o) q.forEach((x) => !over && take(o(n, x.type)));
+      if (o) q.forEach((x) => !over && take(o.own_(n, x.type)));
       if (!over) {
         ch!.sock_.send(encodeMessage({ questions: q, answers: all ? got() : [] }), PORT, GROUP);
         const left = deadline - io.now(), wait = 250 << tries++;

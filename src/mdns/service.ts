@@ -9,11 +9,10 @@ import { browse as browseWith, query as queryWith, Responder, reverseLookup } fr
 import type { MdnsIO, Service } from "./index";
 
 const io: MdnsIO = {
-  openUdp, now, random: Math.random,
+  openUdp, now, random: Math.random, clearTimeout,
   address: () => ifconfig().ip,
   // looked up at each call (not captured), so a wrapper installed later sees our timers
   setTimeout: (f, ms) => setTimeout(f, ms),
-  clearTimeout: (id) => clearTimeout(id as number),
 };
 
 /** One responder for the board's life, started on every link-up and stopped on link-down;
@@ -22,46 +21,45 @@ const io: MdnsIO = {
  *  fight it, so ours then answers only the services, and only once the app advertises one. */
 const r = new Responder(io, { hostname: netHostname(), hostRecords: !caps.nativeMdns });
 let on = false;
-const up = (): boolean => WLAN(STA_IF).isconnected();
 
-/** Events: "claimed" (name), "conflict" (old, new). */
-export const events = r;
-// A conflict renamed our host: the board takes the new name everywhere.
-r.on("conflict", (old: string, n: string) => old === netHostname() && netHostname(n));
-
-function start(): void {
-  if (!on && (!caps.nativeMdns || r.services.length)) {
+// The link's events, one listener: "connected" (with the interface config, an array):
+// start (if there is something to answer), or re-probe at a new address; "disconnecting"
+// (the link is still up: goodbyes can go out) and "disconnected" (a reason or nothing): stop.
+const link = (c?: unknown): void => {
+  if (typeof c != "object") {
+    if (on) r.stop();
+    on = false;
+  } else if (on) r.addressChanged();
+  else if (!caps.nativeMdns || r.services.length) {
     on = true;
     r.start().catch(() => (on = false));
   }
-}
+};
+// Our host name, one listener: the network's "hostname" (new) renames the responder; the
+// responder's "conflict" (old, new) on our host name renames the board everywhere.
+const named = (a: string, b?: string): unknown => b === undefined ? r.rename(a) : a === netHostname() && netHostname(b);
+netEvents.on("connected", link).on("disconnecting", link).on("disconnected", link).on("hostname", named);
+r.on("conflict", named);
+if (WLAN(STA_IF).isconnected()) link([]);
 
-function stop(): void {
-  if (on) r.stop();
-  on = false;
-}
-
-netEvents.on("connected", () => (on ? r.addressChanged() : start()));
-netEvents.on("disconnecting", stop); // the link is still up: goodbyes can go out
-netEvents.on("disconnected", stop);
-netEvents.on("hostname", (n: string) => r.rename(n));
-if (up()) start();
-
-/** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}). */
-export function advertise(type: string, port: number, txt?: { [k: string]: string }): Service {
-  const s = r.advertise(type, port, txt);
-  if (up()) start();
-  return s;
-}
-
-/** Withdraws an advert, with goodbyes for its records. */
-export const withdraw = (s: Service): void => r.withdraw(s);
-
-export const query = (name: string, type?: number, timeoutMs?: number) => queryWith(io, name, type || TYPE_A, timeoutMs);
-export const browse = (type: string, timeoutMs?: number) => browseWith(io, type, timeoutMs);
-export const reverse = (ip: string) => reverseLookup(io, ip);
-/** The name the responder holds (after any conflict renaming), or null when not running. */
-export const hostname = (): string | null => (on ? r.hostname : null);
+/** The module: one plain object (no getter per export, as `import *` would make). */
+export const mdns = {
+  /** Events: "claimed" (name), "conflict" (old, new). */
+  events: r,
+  /** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}). */
+  advertise(type: string, port: number, txt?: { [k: string]: string }): Service {
+    const s = r.advertise(type, port, txt);
+    if (!on && WLAN(STA_IF).isconnected()) link([]);
+    return s;
+  },
+  /** Withdraws an advert, with goodbyes for its records. */
+  withdraw: (s: Service): void => r.withdraw(s),
+  query: (name: string, type?: number, timeoutMs?: number) => queryWith(io, name, type || TYPE_A, timeoutMs),
+  browse: (type: string, timeoutMs?: number) => browseWith(io, type, timeoutMs),
+  reverse: (ip: string) => reverseLookup(io, ip),
+  /** The name the responder holds (after any conflict renaming), or null when not running. */
+  hostname: (): string | null => (on ? r.hostname : null),
+};
 
 // .local names in getaddrinfo, gethostbyname and friends come here, never to unicast DNS:
 // A and AAAA (as the caller wants) asked together.
@@ -69,4 +67,4 @@ local.lookup = (name, v4, v6) => queryWith(io, name, v6 ? v4 ? [TYPE_A, TYPE_AAA
   const of = (t: number): string[] => rrs.filter((x) => x.type == t).map((x) => x.data as string);
   return { canonname: name, aliases: [], v4: of(TYPE_A), v6: of(TYPE_AAAA) };
 });
-local.reverse = reverse;
+local.reverse = mdns.reverse;

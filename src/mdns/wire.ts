@@ -22,15 +22,17 @@ export interface MdnsIO {
   clearTimeout(id: unknown): void;
 }
 
-/** A packet that passed the header check, as bytes and as a byte string (for the fast path). */
-export type Receiver = (b: Uint8Array, s: string, address: string, port: number) => void;
+/** Who listens on the channel: `rx_` gets each packet that passed the header check, as
+ *  bytes and as a byte string (for the fast path). An object, not a function, so the
+ *  responder subscribes itself (a prototype method) instead of a closure kept alive. */
+export interface Receiver { rx_(b: Uint8Array, s: string, address: string, port: number): void }
 
-/** The shared socket and who listens on it. `own` answers from a local responder's
- *  records, so the board can resolve its own names without multicast loopback. */
+/** The shared socket and who listens on it. `own_` is the local responder, whose records
+ *  the queriers read, so the board can resolve its own names without multicast loopback. */
 export interface Channel {
   sock_: UdpSocket;
   subs_: Receiver[];
-  own_?: ((name: string, type: number) => ResourceRecord[]) | null;
+  own_?: { own_(name: string, type: number): ResourceRecord[] } | null;
 }
 
 export const fail = codedError;
@@ -42,27 +44,28 @@ export const add1 = <T>(a: T[], x: T): void => {
   if (!has(a, x)) a.push(x);
 };
 
-/** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use. */
+/** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use. While it
+ *  opens, `io` holds the promise of the channel; then the channel itself (a settled promise
+ *  kept for the board's life would cost more RAM than the object it holds). */
 export function join(io: MdnsIO, fn: Receiver): Promise<Channel> {
   const x = io as any;
-  if (!x.mdnsChannel_) {
-    x.mdnsChannel_ = io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((sock) => {
-      const ch: Channel = { sock_: sock, subs_: [] };
-      // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
-      // Backwards, so a receiver may remove itself while we iterate.
-      sock.onmessage = (b, a, p) => {
-        if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
-          // as text() (inline: a call costs more than the test on the board)
-          for (let i = ch.subs_.length, s = typeof E == "undefined" ? text(b) : E.toString(b); i--;) ch.subs_[i](b, s, a, p);
-        }
-      };
-      return ch;
-    }, (e: any) => {
-      x.mdnsChannel_ = null;
-      throw e;
-    });
-  }
-  return x.mdnsChannel_.then((ch: Channel) => {
+  x.mdnsChannel_ = x.mdnsChannel_ || io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((sock) => {
+    const ch: Channel = { sock_: sock, subs_: [] };
+    // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
+    // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
+    // receivers as a string too (on Espruino E.toString views them without copying, so the
+    // fast path's regex scans them natively; interpreted per-byte loops cost far more).
+    sock.onmessage = (b, a, p) => {
+      if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
+        for (let i = ch.subs_.length, s = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) ch.subs_[i].rx_(b, s, a, p);
+      }
+    };
+    return x.mdnsChannel_ = ch;
+  }, (e: any) => {
+    x.mdnsChannel_ = null;
+    throw e;
+  });
+  return Promise.resolve(x.mdnsChannel_).then((ch: Channel) => {
     ch.subs_.push(fn);
     return ch;
   });
@@ -90,13 +93,10 @@ export function matcher(names: string[]): RegExp | null {
   return a.length ? new RegExp(a.join("|"), "i") : null;
 }
 
-/** The bytes as a string: on Espruino E.toString views them without copying, so the fast
- *  path's regex scans them natively (interpreted per-byte loops cost far more). */
-const text = (b: Uint8Array): string => typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b);
-
 /** The fast path, run on every packet: false unless the packet (OPCODE and RCODE 0)
  *  holds a first label of ours anywhere, ASCII case-insensitively (§16). A rare false
  *  positive only costs a full parse. (The channel checks the header once and hands
  *  its receivers the string; this is the same test in one call.) */
 export const mentions = (b: Uint8Array, re: RegExp | null): boolean =>
-  !!re && b.length > 11 && !(b[2] & 0x78 || b[3] & 15) && re.test(text(b));
+  !!re && b.length > 11 && !(b[2] & 0x78 || b[3] & 15)
+  && re.test(typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b));
