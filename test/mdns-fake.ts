@@ -81,7 +81,7 @@ export class Lan {
       },
       now: clock.now,
       random: seeded(seed),
-      address: () => io.addr,
+      ifconfig: () => ({ ip: io.addr }),
       setTimeout: clock.setTimeout,
       clearTimeout: clock.clearTimeout,
     };

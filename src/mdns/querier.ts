@@ -4,7 +4,8 @@
 import { TYPE_A, TYPE_ANY, TYPE_PTR, TYPE_SRV, TYPE_TXT, encodeMessage, parseMessage } from "../dns/message";
 import { reverseName } from "../dns/ip";
 import type { Question, ResourceRecord, Srv } from "../dns/message";
-import { GROUP, PORT, fail, has, join, leave, lower, matcher } from "./wire";
+import { GROUP, LOCAL, PORT, has, join, lower, matcher } from "./wire";
+import { codedError as fail } from "../util/errors";
 import type { Channel, MdnsIO } from "./wire";
 
 /** A heard record: lowercase name, expiry and arrival (ms). */
@@ -30,8 +31,8 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
       if (!over) {
         over = true;
         if (timer !== undefined) io.clearTimeout(timer);
-        if (ch) leave(io, ch, recv);
-        if (!e && !all && !got().length) e = fail("EAI_NONAME", "no mDNS answer for " + name + " in " + ms + " ms: check the name and the network");
+        if (ch) join(io, recv, ch);
+        if (!e && !all && !got().length) e = fail("EAI_NONAME", "no mDNS answer for " + name + " in " + ms + " ms: check name and network");
         if (e) reject(e);
         else resolve(got());
       }
@@ -68,7 +69,7 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
     };
     const send = (): void => {
       const q: Question[] = ts.map((t) => ({ name: name, type: t, qu: !tries })), o = ch!.own_;
-      if (o) q.forEach((x) => !over && take(o.own_(n, x.type)));
+      if (o) q.forEach((x) => !over && take(o.rx_(n, x.type)));
       if (!over) {
         ch!.sock_.send(encodeMessage({ questions: q, answers: all ? got() : [] }), PORT, GROUP);
         const left = deadline - io.now(), wait = 250 << tries++;
@@ -77,7 +78,7 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
     };
     join(io, recv).then((x) => {
       ch = x;
-      if (over) leave(io, x, recv);
+      if (over) join(io, recv, x);
       else send();
     }, finish);
   });
@@ -103,7 +104,7 @@ export interface Found {
  *  `ms` (default 3000; goodbyes remove), then each instance's SRV, TXT and address, from
  *  the additional records that came with them or asked for. */
 export function browse(io: MdnsIO, type: string, ms?: number): Promise<Found[]> {
-  const ptr = type + ".local";
+  const ptr = type + LOCAL;
   return query(io, ptr, TYPE_PTR, ms || 3000, true).then((ps) => Promise.all(ps.map((p) => {
     const full = p.data as string, txt: { [k: string]: string } = {};
     let s: Srv;

@@ -11,7 +11,8 @@ import {
 } from "../dns/message";
 import type { Message, ResourceRecord } from "../dns/message";
 import { Emitter } from "../util/events";
-import { GROUP, PORT, add1, fail, has, join, leave, lower, matcher } from "./wire";
+import { GROUP, LOCAL, PORT, add1, has, join, lower, matcher } from "./wire";
+import { codedError as fail } from "../util/errors";
 import type { Channel, MdnsIO } from "./wire";
 import { reverseName } from "../dns/ip";
 
@@ -44,8 +45,8 @@ interface Rec {
   name_: string;
   t: number;
   d: any;
-  /** unique (cache-flush) or shared */
-  u: boolean;
+  /** unique (cache-flush: 1) or shared (0) */
+  u: number;
   /** live (claimed) or not yet (probing) */
   l?: boolean;
   /** last multicast, last unicast (ms; undefined: never, so every `now - s < x` is false) */
@@ -80,37 +81,36 @@ const nameOf = (r: Rec): string => lower(r.name_);
  *  (TTL 0, §10.1); 1, legacy unicast (TTL 10, no cache-flush, §6.7); 2, a probe's
  *  proposed record (no cache-flush, §8.1). */
 const rr = (r: Rec, z?: number): ResourceRecord =>
-  ({ name: r.name_, type: r.t, ttl: z == 1 ? 10 : z === 0 ? 0 : r.t == TYPE_TXT || !r.u ? 4500 : 120, data: r.d, flush: r.u && !z });
-
-const send = (R: Responder, m: Partial<Message>, a?: string, port?: number): void => {
-  try {
-    R.ch_!.sock_.send(encodeMessage(m), port || PORT, a || GROUP);
-  } catch (e) {
-    // the link went away: nothing to tell anyone
-  }
-};
+  ({ name: r.name_, type: r.t, ttl: z == 1 ? 10 : z === 0 ? 0 : r.t == TYPE_TXT || !r.u ? 4500 : 120, data: r.d, flush: !!r.u && !z });
 
 /** Sends answers, with negative answers (NSEC, §6.1) and the RFC 6763 §12 additional
  *  records in Additional: after a service PTR its SRV and TXT; after that PTR or an
  *  SRV the host's address and NSEC; after an A its NSEC; no duplicates. Legacy: TTL
  *  <= 10, no cache-flush, no additional records (§6.7). Without an address:
- *  multicast, and marked sent. */
-const reply = (R: Responder, list: Rec[], a?: string, port?: number, legacy?: Message): void => {
-  const f = (r: Rec): ResourceRecord => rr(r, legacy ? 1 : undefined),
-    add = list.filter((r) => !plain(r)), h = lower(R.hostname + ".local"), now = R.io_.now();
-  if (!a) list.forEach((r) => (r.s = now));
-  if (!list.length) return;
-  if (!legacy) {
-    list.forEach((a) => R.recs_.forEach((r) => {
-      const p = a.t == TYPE_PTR && a.svc_, n = nameOf(r);
-      if (r.l && !has(list, r) && (p && r.svc_ == a.svc_ && r.t != TYPE_PTR
-        || (p || a.t == TYPE_SRV) && n == h || a.t == TYPE_A && n == nameOf(a) && !plain(r))) add1(add, r);
-    }));
+ *  multicast, and marked sent. `list` may also be a message, sent as it is. */
+const reply = (R: Responder, list: Rec[] | Partial<Message>, a?: string, port?: number, legacy?: Message): void => {
+  if ((list as Rec[]).pop) {
+    const f = (r: Rec): ResourceRecord => rr(r, legacy && 1),
+      add = (list as Rec[]).filter((r) => !plain(r)), h = lower(R.hostname + LOCAL), now = R.io_.now();
+    if (!a) (list as Rec[]).forEach((r) => (r.s = now));
+    if (!(list as Rec[]).length) return;
+    if (!legacy) {
+      (list as Rec[]).forEach((a) => R.recs_.forEach((r) => {
+        const p = a.t == TYPE_PTR && a.svc_, n = nameOf(r);
+        if (r.l && !has(list as Rec[], r) && (p && r.svc_ == a.svc_ && r.t != TYPE_PTR
+          || (p || a.t == TYPE_SRV) && n == h || a.t == TYPE_A && n == nameOf(a) && !plain(r))) add1(add, r);
+      }));
+    }
+    list = {
+      flags: FLAG_QR | FLAG_AA, id: legacy && legacy.id, questions: legacy && legacy.questions,
+      answers: (list as Rec[]).filter(plain).map(f), additionals: add.map(f),
+    };
   }
-  send(R, {
-    flags: FLAG_QR | FLAG_AA, id: legacy && legacy.id, questions: legacy && legacy.questions,
-    answers: list.filter(plain).map(f), additionals: add.map(f),
-  }, a, port);
+  try {
+    R.ch_!.sock_.send(encodeMessage(list as Partial<Message>), port || PORT, a || GROUP);
+  } catch (e) {
+    // the link went away: nothing to tell anyone
+  }
 };
 
 /** With `c`, (re)starts probing after `c` ms (1: the default, a random 0-250 ms, §8.1; 5 s
@@ -125,7 +125,7 @@ const probe = (R: Responder, c?: number): void => {
   if (c) R.probes_ = 0;
   else if (R.probes_++ < 3 && p.length) {
     p.forEach((r) => add1(q, r.name_));
-    send(R, {
+    reply(R, {
       questions: q.map((n) => ({ name: n, type: TYPE_ANY, qu: true })),
       authorities: p.map((r) => rr(r, 2)),
     });
@@ -150,7 +150,7 @@ const probe = (R: Responder, c?: number): void => {
       reply(R, a);
     }, 1000);
   }
-  if (fresh.some((r) => nameOf(r) == lower(R.hostname + ".local"))) R.emit("claimed", R.hostname);
+  if (fresh.some((r) => nameOf(r) == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
   // start() is done
   if (R.ready_) R.ready_();
   R.ready_ = null;
@@ -161,9 +161,9 @@ const probe = (R: Responder, c?: number): void => {
  *  §10.1) for live ones that went away; probes the new ones (all of them when `z` is 1). */
 const rebuild = (R: Responder, z?: number): void => {
   if (!R.ch_) return;
-  const old = R.recs_, oks = old.map((r) => key(rr(r))), ks: string[] = [], h = R.hostname + ".local", list: Rec[] = [],
+  const old = R.recs_, oks = old.map((r) => key(rr(r))), ks: string[] = [], h = R.hostname + LOCAL, list: Rec[] = [],
     addr = R.addr_, names: string[] = [], uniq: string[] = [];
-  const add = (name: string, t: number, d: any, u: boolean, svc?: Service): void => {
+  const add = (name: string, t: number, d: any, u: number, svc?: Service): void => {
     const k = key({ name: name, type: t, data: d } as ResourceRecord), i = oks.indexOf(k);
     if (!has(ks, k)) {
       ks.push(k);
@@ -172,16 +172,16 @@ const rebuild = (R: Responder, z?: number): void => {
   };
   if (z != 2) {
     if (R.opts_.hostRecords !== false && addr && addr != "0.0.0.0") {
-      add(h, TYPE_A, addr, true);
-      add(reverseName(addr), TYPE_PTR, h, true);
+      add(h, TYPE_A, addr, 1);
+      add(reverseName(addr), TYPE_PTR, h, 1);
     }
     R.services.forEach((s) => {
       if (!s.fixed_) s.name = R.hostname;
-      const type = s.type + ".local", inst = s.name.split(".").join("\\.") + "." + type;
-      add(type, TYPE_PTR, inst, false, s);
-      add("_services._dns-sd._udp.local", TYPE_PTR, type, false);
-      add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, true, s);
-      add(inst, TYPE_TXT, s.txt, true, s);
+      const type = s.type + LOCAL, inst = s.name.split(".").join("\\.") + "." + type;
+      add(type, TYPE_PTR, inst, 0, s);
+      add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type, 0);
+      add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, 1, s);
+      add(inst, TYPE_TXT, s.txt, 1, s);
     });
   }
   // one NSEC per unique name, listing the types it has (§6.1)
@@ -190,19 +190,19 @@ const rebuild = (R: Responder, z?: number): void => {
     add1(names, n);
     if (r.u && !has(uniq, n)) {
       uniq.push(n);
-      add(r.name_, TYPE_NSEC, { next: r.name_, types: list.filter((x) => nameOf(x) == n && x.u).map((x) => x.t) }, true);
+      add(r.name_, TYPE_NSEC, { next: r.name_, types: list.filter((x) => nameOf(x) == n && x.u).map((x) => x.t) }, 1);
     }
   });
   // fast-path patterns: all our names, our unique names
   R.reAll_ = matcher(names);
   R.reUniq_ = matcher(uniq);
   const g = old.filter((r) => r.l && plain(r) && !has(list, r));
-  if (g.length) send(R, { flags: FLAG_QR | FLAG_AA, answers: g.map((r) => rr(r, 0)) });
+  if (g.length) reply(R, { flags: FLAG_QR | FLAG_AA, answers: g.map((r) => rr(r, 0)) });
   if (z) list.forEach((r) => (r.l = false));
   R.recs_ = list;
   R.pend_ = R.pend_.filter((r) => r.l && has(list, r));
   // probe the new ones; nothing new (no address, no service): start() is done at once
-  probe(R, list.some((r) => !r.l) ? 1 : 0);
+  probe(R, +list.some((r) => !r.l));
 };
 
 /** Events: "claimed"(hostname) when probing won the host name; "conflict"(old, new) when a
@@ -258,91 +258,66 @@ export class Responder extends Emitter {
     if (ch) {
       [R.at_, R.dt_].forEach((t) => t !== undefined && io.clearTimeout(t));
       R.at_ = R.dt_ = undefined;
-      R.ann_ = [];
-      ch.own_ = null;
-      leave(io, ch, R);
+      // (ch.own_ may stay: with no records, it answers nothing)
+      join(io, R, ch);
     }
     R.ch_ = null;
   }
 
   /** A name chosen by the app: goodbyes for the old records, probe the new ones. */
-  rename(name: string): void {
-    this.hostname = name;
-    rebuild(this);
-  }
-
+  declare rename: (name: string) => void;
   /** Link up again or a new address (§8, §8.4): rebuild, re-probe and re-announce all. */
-  addressChanged(): void {
-    this.addr_ = this.io_.address();
-    rebuild(this, 1);
-  }
-
+  declare addressChanged: () => void;
   /** Advertises `type` ("_http._tcp") on `port`: PTR (shared), SRV and TXT (unique), and the
    *  _services._dns-sd._udp enumeration PTR. `txt`: {key: value} or ["key=value"]; the
    *  instance label defaults to the host name. */
-  advertise(type: string, port: number, txt?: { [k: string]: string } | string[], name?: string): Service {
-    if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(type)) throw fail("EINVAL", "service type " + type + " is not like _http._tcp");
-    const t: string[] = [];
-    if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + (txt as any)[k]);
-    // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
-    const s: Service = { name: name || this.hostname, type: type, port: port, fixed_: !!name, txt: t };
-    this.services.push(s);
-    rebuild(this);
-    return s;
-  }
-
+  declare advertise: (type: string, port: number, txt?: { [k: string]: string } | string[], name?: string) => Service;
   /** Stops advertising `s`, with goodbyes for its records. */
-  withdraw(s: Service): void {
-    const i = this.services.indexOf(s);
-    if (i >= 0) this.services.splice(i, 1);
-    rebuild(this);
-  }
-
-  /** Our live records for a querier on the same channel (name lowercase). */
-  own_(n: string, t: number): ResourceRecord[] {
-    return this.recs_.filter((r) => r.l && nameOf(r) == n && (r.t == t || t == TYPE_ANY && plain(r))).map((r) => rr(r));
-  }
+  declare withdraw: (s: Service) => void;
 
   /** A packet from the channel. The fast path first: a response can only conflict with
-   *  unique names (or repeat a pending answer); a query must name one of ours. */
-  rx_(b: Uint8Array, s: string, a: string, port: number): void {
-    const R = this, io = R.io_, re = b[2] & 128 && !R.pend_.length ? R.reUniq_ : R.reAll_;
-    if (!re || !re.test(s)) return;
-    try {
+   *  unique names (or repeat a pending answer); a query must name one of ours. With a
+   *  (lowercase) name and a type instead: our live records for a querier on the channel. */
+  rx_(b: any, s: any, a?: string, port?: number): any {
+    const R = this, io = R.io_;
+    if (typeof b == "string") return R.recs_.filter((r) => r.l && nameOf(r) == b && (r.t == s || s == TYPE_ANY && plain(r))).map((r) => rr(r));
+    const re = b[2] & 128 && !R.pend_.length ? R.reUniq_ : R.reAll_;
+    if (re && re.test(s)) try {
       const m = parseMessage(b), now = io.now(), recs = R.recs_;
       if (m.flags & FLAG_QR) {
         // another responder's records: conflicts (§8.1, §9) and duplicate answers (§7.4)
         m.answers.concat(m.authorities, m.additionals).some((x) => {
           const n = lower(x.name), mine = recs.filter((r) => nameOf(r) == n);
-          if (!mine.length || (x.rclass || 1) != CLASS_IN) return;
-          const k = key(x), u = mine.filter((r) => r.u && plain(r));
-          // §7.4: someone multicast our pending answer with a TTL not less than ours
-          if (mine.some((r) => key(rr(r)) == k)) R.pend_ = R.pend_.filter((r) => key(rr(r)) != k || x.ttl < rr(r).ttl);
-          else if (u.length && x.ttl) {
-            // §8.1: while probing, any record with the name; §9: once live, the same type
-            // with other rdata: probe again at once, rename only if that probe fails
-            if (u.some((r) => !r.l)) {
-              // a name we probe for belongs to someone else: take the next one
-              const h = R.hostname, hits = R.hits_, v = R.services.filter((s) => mine.some((r) => r.svc_ == s && r.t == TYPE_SRV))[0];
-              hits.push(now);
-              if (hits.length > 15) hits.splice(0, 1);
-              if (n == lower(h + ".local")) {
-                R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || nextName(h);
-                R.emit("conflict", h, R.hostname);
-              } else if (v) {
-                const old = v.name + "." + v.type + ".local";
-                v.name = nextName(v.name);
-                v.fixed_ = true;
-                R.emit("conflict", old, v.name + "." + v.type + ".local");
-              } else {
-                // our reverse name: another host has our address; nothing to rename
-                return true;
+          if (mine.length && (x.rclass || 1) == CLASS_IN) {
+            const k = key(x), u = mine.filter((r) => r.u && plain(r));
+            // §7.4: someone multicast our pending answer with a TTL not less than ours
+            if (mine.some((r) => key(rr(r)) == k)) R.pend_ = R.pend_.filter((r) => key(rr(r)) != k || x.ttl < rr(r).ttl);
+            else if (u.length && x.ttl) {
+              // §8.1: while probing, any record with the name; §9: once live, the same type
+              // with other rdata: probe again at once, rename only if that probe fails
+              if (u.some((r) => !r.l)) {
+                // a name we probe for belongs to someone else: take the next one
+                const h = R.hostname, hits = R.hits_, v = R.services.filter((s) => mine.some((r) => r.svc_ == s && r.t == TYPE_SRV))[0];
+                hits.push(now);
+                if (hits.length > 15) hits.splice(0, 1);
+                if (n == lower(h + LOCAL)) {
+                  R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || nextName(h);
+                  R.emit("conflict", h, R.hostname);
+                } else if (v) {
+                  const full = (): string => v.name + "." + v.type + LOCAL, old = full();
+                  v.name = nextName(v.name);
+                  v.fixed_ = true;
+                  R.emit("conflict", old, full());
+                } else {
+                  // our reverse name: another host has our address; nothing to rename
+                  return true;
+                }
+                return rebuild(R), true;
               }
-              return rebuild(R), true;
-            }
-            if (u.some((r) => r.t == x.type)) {
-              mine.forEach((r) => (r.l = false));
-              return probe(R, 1), true;
+              if (u.some((r) => r.t == x.type)) {
+                mine.forEach((r) => (r.l = false));
+                return probe(R, 1), true;
+              }
             }
           }
         });
@@ -418,3 +393,27 @@ export class Responder extends Emitter {
     }
   }
 }
+
+// rename(name), addressChanged(), advertise(type, port, txt?, name?) and withdraw(service):
+// one function told apart by its arguments (one function instance on the board, not four).
+const proto = Responder.prototype as any;
+proto.rename = proto.addressChanged = proto.advertise = proto.withdraw = function (this: Responder, a?: any, port?: number, txt?: { [k: string]: string } | string[], name?: string): Service | void {
+  const R = this, ss = R.services;
+  let s: Service | undefined, z: number | undefined;
+  if (port! >= 0) {
+    if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(a)) throw fail("EINVAL", "service type " + a + " is not like _http._tcp");
+    const t: string[] = [];
+    if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + txt[k]);
+    // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
+    ss.push(s = { name: name || R.hostname, type: a, port: port!, fixed_: !!name, txt: t });
+  } else if (!a) {
+    R.addr_ = R.io_.ifconfig().ip;
+    z = 1;
+  } else if (a.txt) {
+    // a Service
+    const i = ss.indexOf(a);
+    if (i >= 0) ss.splice(i, 1);
+  } else R.hostname = a;
+  rebuild(R, z);
+  return s;
+};

@@ -9,8 +9,7 @@ import { browse as browseWith, query as queryWith, Responder, reverseLookup } fr
 import type { MdnsIO, Service } from "./index";
 
 const io: MdnsIO = {
-  openUdp, now, random: Math.random, clearTimeout,
-  address: () => ifconfig().ip,
+  openUdp, now, random: Math.random, clearTimeout, ifconfig,
   // looked up at each call (not captured), so a wrapper installed later sees our timers
   setTimeout: (f, ms) => setTimeout(f, ms),
 };
@@ -42,18 +41,21 @@ netEvents.on("connected", link).on("disconnecting", link).on("disconnected", lin
 r.on("conflict", named);
 if (WLAN(STA_IF).isconnected()) link([]);
 
+/** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}); also
+ *  withdraw(service), like the responder's (one function tells them apart by the arguments). */
+const advertise = (type: string | Service, port?: number, txt?: { [k: string]: string }): Service => {
+  const s = r.advertise(type as string, port!, txt);
+  if (s && !on && WLAN(STA_IF).isconnected()) link([]);
+  return s;
+};
+
 /** The module: one plain object (no getter per export, as `import *` would make). */
 export const mdns = {
   /** Events: "claimed" (name), "conflict" (old, new). */
   events: r,
-  /** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}). */
-  advertise(type: string, port: number, txt?: { [k: string]: string }): Service {
-    const s = r.advertise(type, port, txt);
-    if (!on && WLAN(STA_IF).isconnected()) link([]);
-    return s;
-  },
+  advertise: advertise as (type: string, port: number, txt?: { [k: string]: string }) => Service,
   /** Withdraws an advert, with goodbyes for its records. */
-  withdraw: (s: Service): void => r.withdraw(s),
+  withdraw: advertise as (s: Service) => void,
   query: (name: string, type?: number, timeoutMs?: number) => queryWith(io, name, type || TYPE_A, timeoutMs),
   browse: (type: string, timeoutMs?: number) => browseWith(io, type, timeoutMs),
   reverse: (ip: string) => reverseLookup(io, ip),

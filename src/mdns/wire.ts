@@ -3,11 +3,10 @@
 // whether a packet concerns us at all before anything is decoded.
 import type { UdpSocket } from "../platform/types";
 import type { ResourceRecord } from "../dns/message";
-import { codedError } from "../util/errors";
 
 declare const E: any;
 
-export const GROUP = "224.0.0.251", PORT = 5353;
+export const GROUP = "224.0.0.251", PORT = 5353, LOCAL = ".local";
 
 /** IO handed in from outside (the platform on the board, fakes in tests). */
 export interface MdnsIO {
@@ -16,8 +15,8 @@ export interface MdnsIO {
   now(): number;
   /** Uniform in [0, 1). */
   random(): number;
-  /** Our IPv4 address on the link ("" or "0.0.0.0" when none). */
-  address(): string;
+  /** Our IPv4 address on the link as `ip` ("" or "0.0.0.0" when none). */
+  ifconfig(): { ip: string };
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
 }
@@ -28,14 +27,13 @@ export interface MdnsIO {
 export interface Receiver { rx_(b: Uint8Array, s: string, address: string, port: number): void }
 
 /** The shared socket and who listens on it. `own_` is the local responder, whose records
- *  the queriers read, so the board can resolve its own names without multicast loopback. */
+ *  the queriers read (own_.rx_(name, type)), so the board can resolve its own names
+ *  without multicast loopback. */
 export interface Channel {
   sock_: UdpSocket;
   subs_: Receiver[];
-  own_?: { own_(name: string, type: number): ResourceRecord[] } | null;
+  own_?: { rx_(name: string, type: number): ResourceRecord[] } | null;
 }
-
-export const fail = codedError;
 
 export const lower = (s: string): string => s.toLowerCase();
 
@@ -46,10 +44,21 @@ export const add1 = <T>(a: T[], x: T): void => {
 
 /** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use. While it
  *  opens, `io` holds the promise of the channel; then the channel itself (a settled promise
- *  kept for the board's life would cost more RAM than the object it holds). */
-export function join(io: MdnsIO, fn: Receiver): Promise<Channel> {
-  const x = io as any;
-  x.mdnsChannel_ = x.mdnsChannel_ || io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((sock) => {
+ *  kept for the board's life would cost more RAM than the object it holds). With `ch`
+ *  (the channel it joined): unsubscribes `fn` instead; the last one out closes the socket. */
+export function join(io: MdnsIO, fn: Receiver): Promise<Channel>;
+export function join(io: MdnsIO, fn: Receiver, ch: Channel): void;
+export function join(io: MdnsIO, fn: Receiver, ch?: Channel): Promise<Channel> | void {
+  if (ch) {
+    const i = ch.subs_.indexOf(fn);
+    if (i >= 0) ch.subs_.splice(i, 1);
+    if (!ch.subs_.length && (io as any).mdnsChannel_) {
+      (io as any).mdnsChannel_ = null;
+      ch.sock_.close();
+    }
+    return;
+  }
+  (io as any).mdnsChannel_ = (io as any).mdnsChannel_ || io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((sock) => {
     const ch: Channel = { sock_: sock, subs_: [] };
     // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
     // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
@@ -60,25 +69,15 @@ export function join(io: MdnsIO, fn: Receiver): Promise<Channel> {
         for (let i = ch.subs_.length, s = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) ch.subs_[i].rx_(b, s, a, p);
       }
     };
-    return x.mdnsChannel_ = ch;
+    return (io as any).mdnsChannel_ = ch;
   }, (e: any) => {
-    x.mdnsChannel_ = null;
+    (io as any).mdnsChannel_ = null;
     throw e;
   });
-  return Promise.resolve(x.mdnsChannel_).then((ch: Channel) => {
+  return Promise.resolve((io as any).mdnsChannel_).then((ch: Channel) => {
     ch.subs_.push(fn);
     return ch;
   });
-}
-
-/** Unsubscribes `fn`; the last one out closes the socket. */
-export function leave(io: MdnsIO, ch: Channel, fn: Receiver): void {
-  const i = ch.subs_.indexOf(fn);
-  if (i >= 0) ch.subs_.splice(i, 1);
-  if (!ch.subs_.length && (io as any).mdnsChannel_) {
-    (io as any).mdnsChannel_ = null;
-    ch.sock_.close();
-  }
 }
 
 /** The fast path's pattern for `names` (lowercase): the first label of each, with its
