@@ -14,20 +14,6 @@ export function ipv4ToText(bytes: Uint8Array, offset?: number): string {
   return bytes[o] + "." + bytes[o + 1] + "." + bytes[o + 2] + "." + bytes[o + 3];
 }
 
-/** Writes the four bytes of dotted-quad `text` at `out[offset]`; false (nothing useful
- *  written) when `text` is not a strict dotted quad. */
-export function putIpv4(text: string, out: Uint8Array, offset: number): boolean {
-  const p = ("" + text).split(".");
-  if (p.length != 4) return false;
-  for (let i = 0; i < 4; i++) {
-    const v = +p[i];
-    // String(v) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the range check "-1".
-    if (!(v >= 0 && v < 256) || "" + v !== p[i]) return false;
-    out[offset + i] = v;
-  }
-  return true;
-}
-
 /** Sixteen bytes at `offset` as RFC 5952 text. */
 export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   const o = offset! | 0;
@@ -48,11 +34,11 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 3) != ":" ? 2 : 1));
 }
 
-/** Writes the sixteen bytes of IPv6 `text` at `out[offset]`; false when it is not an IPv6 address. */
-export function putIpv6(text: string, out: Uint8Array, offset: number): boolean {
-  const h = ("" + text).split("::"), g: number[] = [];
+/** IPv6 text -> 16 bytes, or null when it is not an IPv6 address. */
+function ipv6Bytes(text: string): Uint8Array | null {
+  const out = new Uint8Array(16), h = ("" + text).split("::"), g: number[] = [];
   // head: where "::" stands in g (9: no "::")
-  let head = 9, i = 0, j: number, t: string, v: number;
+  let head = 9, i = 0, j: number, t: string, v: number, b: Uint8Array | null;
   for (; i < h.length; i++) {
     if (i) head = g.length;
     const p = h[i] ? h[i].split(":") : [];
@@ -60,39 +46,46 @@ export function putIpv6(text: string, out: Uint8Array, offset: number): boolean 
       t = p[j];
       if (i == h.length - 1 && j == p.length - 1 && t.indexOf(".") > 0) {
         // a trailing dotted quad: two groups
-        if (!putIpv4(t, out, offset)) return false;
-        g.push(out[offset] << 8 | out[offset + 1], out[offset + 2] << 8 | out[offset + 3]);
+        if (!(b = textToIp(t))) return null;
+        g.push(b[0] << 8 | b[1], b[2] << 8 | b[3]);
         continue;
       }
       v = parseInt(t, 16);
-      if (!(t.length < 5 && v >= 0 && ("000" + v.toString(16)).slice(-t.length) == t.toLowerCase())) return false;
+      if (!(t.length < 5 && v >= 0 && ("000" + v.toString(16)).slice(-t.length) == t.toLowerCase())) return null;
       g.push(v);
     }
   }
   // with "::" at least one group is zero-filled; without it there must be exactly eight
-  if (h.length > 2 || (head > 8 ? g.length != 8 : g.length > 7)) return false;
+  if (h.length > 2 || (head > 8 ? g.length != 8 : g.length > 7)) return null;
   for (i = 0, j = 8 - g.length; i < 8; i++) {
     v = i < head ? g[i] : i < head + j ? 0 : g[i - j];
-    out[offset + 2 * i] = v >> 8;
-    out[offset + 2 * i + 1] = v;
+    out[2 * i] = v >> 8;
+    out[2 * i + 1] = v;
   }
-  return true;
+  return out;
 }
 
-const toBytes = (put: (t: string, b: Uint8Array, o: number) => boolean, n: number) => (text: string): Uint8Array | null => {
-  const b = new Uint8Array(n);
-  return put(text, b, 0) ? b : null;
-};
-/** "1.2.3.4" -> 4 bytes, or null when it is not a strict dotted quad. */
-export const textToIpv4 = toBytes(putIpv4, 4);
-/** IPv6 text -> 16 bytes, or null when it is not an IPv6 address. */
-export const textToIpv6 = toBytes(putIpv6, 16);
+/** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` any IPv6 text to 16;
+ *  null when `text` is not such an address. (IPv6 apart: Espruino lexes a function's
+ *  whole body on every call, and A records are the common case.) */
+export function textToIp(text: string, six?: unknown): Uint8Array | null {
+  if (six) return ipv6Bytes(text);
+  const out = new Uint8Array(4), h = ("" + text).split(".");
+  if (h.length != 4) return null;
+  for (let i = 0, v: number; i < 4; i++) {
+    v = +h[i];
+    // String(v) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the range check "-1".
+    if (!(v >= 0 && v < 256) || "" + v !== h[i]) return null;
+    out[i] = v;
+  }
+  return out;
+}
 
 /** The name a reverse look-up asks for: "5.0.0.10.in-addr.arpa" for 10.0.0.5, the 32
  *  nibbles under ip6.arpa for IPv6; "" when `ip` is not an address. */
 export function reverseName(ip: string): string {
-  if (textToIpv4(ip)) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
-  const b = textToIpv6(ip);
+  if (textToIp(ip)) return ip.split(".").reverse().join(".") + ".in-addr.arpa";
+  const b = textToIp(ip, 1);
   if (!b) return "";
   let s = "";
   for (let i = 15; i >= 0; i--) s += (b[i] & 15).toString(16) + "." + (b[i] >> 4).toString(16) + ".";

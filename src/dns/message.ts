@@ -21,7 +21,7 @@
 // Truncation: when TC is set, a message that ends early is returned with its complete
 // records only (the caller retries over TCP, RFC 7766); without TC it is EBADMSG.
 // Bytes after the last record are ignored.
-import { ipv4ToText, ipv6ToText, putIpv4, putIpv6 } from "./ip";
+import { ipv4ToText, ipv6ToText, textToIp } from "./ip";
 import { codedError } from "../util/errors";
 
 export const TYPE_A = 1, TYPE_NS = 2, TYPE_CNAME = 5, TYPE_SOA = 6, TYPE_PTR = 12, TYPE_TXT = 16,
@@ -72,25 +72,24 @@ export interface Header { id: number; flags: number; qd: number; an: number; ns:
 
 /** Each type's rdata: fields in wire order, each a kind letter and the field's name (none:
  *  the field is the whole data). N name, S 16-bit, L 32-bit, A IPv4, 6 IPv6 (these need
- *  rdata left), t TXT strings, b NSEC type bitmap, r raw bytes to the end. Other types are raw. */
+ *  rdata left), t TXT strings, b NSEC type bitmap, r raw bytes to the end. Other types are
+ *  raw. (A table, not a string searched per record: mDNS parses many non-A records.) */
 const RECORDS: { [type: number]: string } = {
   1: "A", 28: "6", 2: "N", 5: "N", 12: "N", 16: "t", 41: "roptions", 47: "Nnext btypes",
   33: "Spriority Sweight Sport Ntarget", 6: "Nmname Nrname Lserial Lrefresh Lretry Lexpire Lminimum",
 };
-const SECTIONS = ["questions", "answers", "authorities", "additionals"];
+const SECTIONS = "questions answers authorities additionals";
 const fields = (type: number): string[] => (RECORDS[type] || "r").split(" ");
 
 /** Set when the last EBADMSG was "ends early" (tolerated under TC). */
 let short: any;
-function bad(what: string, at: number, end?: number): Error {
-  short = end;
-  return codedError("EBADMSG", "malformed DNS message: " + what + " at byte " + at);
+/** EBADMSG: `what` is wrong at byte `at`; no `what`: the message ends early. */
+function bad(what: string | 0, at: number): Error {
+  short = !what;
+  return codedError("EBADMSG", "malformed DNS message: " + (what || "past end") + " at byte " + at);
 }
-const past = (at: number): Error => bad("past end", at, 1);
 
-/** A copy of b[s..e). (Espruino's typed-array slice() returns a plain Array.) */
-const copy = (b: Uint8Array, s: number, e: number): Uint8Array => new Uint8Array(b.subarray(s, e));
-
+/** The unsigned 32-bit number at b[o]. */
 const u32 = (b: Uint8Array, o: number): number => (b[o] << 24 | b[o + 1] << 16 | b[o + 2] << 8 | b[o + 3]) >>> 0;
 
 /** The octets of text name `s` on the wire (an escape is one octet). */
@@ -110,6 +109,7 @@ let after = 0;
 /** Names decoded in this message, by the wire offset they start at. */
 let cache: string[] = [];
 
+// (apart from name(): Espruino lexes a loop's whole body on every turn, taken or not)
 const escape = (l: string): string => l.split("\\").join("\\\\").split(".").join("\\.");
 
 /** Reads the name at `o`; sets `after`. Pointers must point before the start of the label
@@ -124,13 +124,13 @@ function name(b: Uint8Array, o: number): string {
   }
   for (;;) {
     while ((c = b[o]) && c < 64) {
-      if (o + c >= b.length) throw past(o);
+      if (o + c >= b.length) throw bad(0, o);
       l = String.fromCharCode.apply(null, b.subarray(o + 1, o += c + 1) as any);
       if (l.indexOf(".") + l.indexOf("\\") > -2) l = escape(l);
       s = s ? s + "." + l : l;
     }
     if (!(c > 191)) break;
-    if (o + 1 >= b.length) throw past(o);
+    if (o + 1 >= b.length) throw bad(0, o);
     c = (c & 63) << 8 | b[o + 1];
     if (c >= run || ++hops > 127) throw bad("pointer", o);
     end = end || o + 2;
@@ -142,7 +142,7 @@ function name(b: Uint8Array, o: number): string {
     }
     o = run = c;
   }
-  if (c !== 0) throw c ? bad("label type", o) : past(o);
+  if (c !== 0) throw c ? bad("label type", o) : bad(0, o);
   if (s.length > 253 && octets(s) > 255) throw bad("over 255 octets", st);
   after = end || o + 1;
   return cache[st] = s;
@@ -192,11 +192,11 @@ export function readHeader(b: Uint8Array): Header {
 /** Decodes a whole message; throws EBADMSG (see the top of this file). */
 export function parseMessage(b: Uint8Array): Message {
   if (b.length < 12) throw bad("short header", b.length);
-  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3] };
+  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3] }, l = SECTIONS.split(" ");
   let o = 12, k: number, s = 0;
-  for (cache = []; s < 4;) m[SECTIONS[s++]] = [];
+  for (cache = []; s < 4; s++) m[l[s]] = l[s] = [] as any;
   try {
-    for (s = 4; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, m[SECTIONS[s / 2 - 2]], s < 6);
+    for (s = 4; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, l[s / 2 - 2] as any, s < 6);
   } catch (e) {
     if (!(short && m.flags & 512 /* TC */)) throw e;
   }
@@ -208,7 +208,7 @@ function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
   const n = name(b, o), type = b[after] << 8 | b[after + 1], c = b[after + 2] << 8 | b[after + 3];
   o = after + (q ? 4 : 10);
   const e = q ? o : o + (b[o - 2] << 8 | b[o - 1]);
-  if (e > b.length) throw past(o);
+  if (e > b.length) throw bad(0, o);
   list.push(q ? { name: n, type, qclass: c & 32767, qu: c > 32767 } : {
     name: n, type, rclass: c & 32767, flush: c > 32767, ttl: u32(b, o - 6),
     data: type == 1 && e - o == 4 ? ipv4ToText(b, o) : rdata(b, o, e, type, c),
@@ -216,7 +216,8 @@ function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
   return e;
 }
 
-/** The rdata of every type but a well-formed A. */
+/** The rdata of every type but a well-formed A. (Copies by new Uint8Array(subarray):
+ *  Espruino's typed-array slice() gives an Array.) */
 function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RData {
   const f = fields(type), start = o;
   let d: any = {}, i = 0, k: string, v: any, p: number, w: number, j: number;
@@ -232,7 +233,7 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
     } else if (k == "t") {
       for (v = []; o < e; o += b[o] + 1) {
         if (o + b[o] >= e) throw bad("rdata length", o);
-        v.push(copy(b, o + 1, o + b[o] + 1));
+        v.push(new Uint8Array(b.subarray(o + 1, o + b[o] + 1)));
       }
     } else if (k == "b") {
       // type bitmap (RFC 4034 §4.1.2): windows in increasing order, 1-32 bytes each
@@ -242,7 +243,7 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
         for (p = w, j = 0; j < b[o + 1] * 8; j++) if (b[o + 2 + (j >> 3)] & 128 >> (j & 7)) v.push(w * 256 + j);
       }
     } else {
-      v = copy(b, o, o = e);
+      v = new Uint8Array(b.subarray(o, o = e));
     }
     if (f[i][1]) d[f[i].substring(1)] = v;
     else d = v;
@@ -257,8 +258,9 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
 
 // ---- encoding -------------------------------------------------------------------------
 
-/** The output buffer, kept between calls and grown as needed; each message is copied out. */
-let out = new Uint8Array(512);
+/** The output buffer of the message being encoded, grown as needed (made per message, so
+ *  no buffer is held between messages). */
+let out: Uint8Array;
 let at = 0;
 /** Compression dictionary: lowercased name suffix -> its offset. */
 let dict: { [suffix: string]: number } = {};
@@ -273,31 +275,30 @@ function room(n: number): void {
 function put16(v: number): void { room(2); out[at++] = v >> 8; out[at++] = v; }
 function put32(v: number): void { put16(v >>> 16); put16(v); }
 
-function invalid(what: string): Error {
-  return codedError("EINVAL", "cannot encode DNS message: " + what);
+/** EINVAL for data that cannot be encoded; with `name`, `what` is a name that is bad. */
+function invalid(what: string, name?: unknown): Error {
+  return codedError("EINVAL", "cannot encode DNS message: " + (name ? "bad name " + what + ": labels of 1-63 octets up to 0xFF, at most 255 in all" : what));
 }
-
-const badName = (t: string): Error => invalid("bad name " + t + ": labels of 1-63 octets up to 0xFF, at most 255 in all");
 
 /** Writes a text name, compressed against the names written before (case-insensitively,
  *  RFC 1035 §4.1.4); registers its suffixes for the names after it. */
 function putName(text: string): void {
   let t = "" + text, i = 0, c: number, l: number, k: string;
   if (t.charCodeAt(t.length - 1) == 46 && t.charCodeAt(t.length - 2) != 92) t = t.slice(0, -1);
-  if (t.length > 253 && octets(t) > 255) throw badName(t);
+  if (t.length > 253 && octets(t) > 255) throw invalid(t, 1);
   const lower = t.toLowerCase();
   for (; i < t.length; i++) {
     // at a label boundary: is the rest of the name already in the message?
     k = "." + lower.substring(i); // (not a key Object.prototype has: Espruino finds {}.constructor >= 0)
     if (dict[k] >= 0) return put16(49152 | dict[k]);
     if (at < 16384) dict[k] = at;
-    room(200);
+    room(t.length - i + 2);
     for (l = at++; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
       if (c == 92) c = t.charCodeAt(++i);
-      if (c > 255) throw badName(t);
+      if (c > 255) throw invalid(t, 1);
       out[at++] = c;
     }
-    if (at - l < 2 || at - l > 64) throw badName(t);
+    if (at - l < 2 || at - l > 64) throw invalid(t, 1);
     out[l] = at - l - 1;
   }
   room(1);
@@ -323,8 +324,10 @@ function putRecord(r: any, q: boolean): void {
     else if (k == "L") put32(v);
     else if (k < "a") {
       room(16);
-      if (!(k == "A" ? putIpv4 : putIpv6)(v, out, at)) throw invalid("bad address " + v);
-      at += k == "A" ? 4 : 16;
+      const b = textToIp(v, k != "A");
+      if (!b) throw invalid("bad address " + v);
+      out.set(b, at);
+      at += b.length;
     } else if (k == "t") {
       for (j = 0; j < v.length; j++) putBytes(v[j], 1);
       if (!j) putBytes("", 1); // RFC 6763 §6.1: never empty rdata
@@ -362,10 +365,11 @@ function putBytes(v: any, counted: number): void {
  *  names. Throws EINVAL for data that cannot be encoded (bad address text, label over 63
  *  octets, empty label, name over 255 octets, TXT string over 255 octets). */
 export function encodeMessage(m: Partial<Message>): Uint8Array {
-  const all = SECTIONS.map((k) => (m as any)[k] || []);
+  const all = SECTIONS.split(" ").map((k) => (m as any)[k] || []);
   let i: number, s = 0;
   at = 0;
   dict = {};
+  out = new Uint8Array(128);
   try {
     put16(m.id || 0);
     put16(m.flags || 0);
@@ -375,5 +379,6 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
     throw e.code ? e : invalid(e.message || e);
   }
   dict = {}; // (its keys would hold JsVars until the next encode)
-  return copy(out, 0, at);
+  // (the buffer is dropped: `out` keeps only the copy, no more than the caller holds)
+  return out = new Uint8Array(out.subarray(0, at));
 }

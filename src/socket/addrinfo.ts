@@ -23,10 +23,10 @@
 // Numbers: AF_INET 2, AF_INET6 10; SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3; IPPROTO_TCP 6,
 // IPPROTO_UDP 17; AI_PASSIVE 1, AI_CANONNAME 2, AI_NUMERICHOST 4, AI_V4MAPPED 8, AI_ALL 16,
 // AI_ADDRCONFIG 32, AI_NUMERICSERV 1024 (constants.ts).
-import { ipv4ToText, textToIpv6 } from "../dns/ip";
+import { ipv4ToText, textToIp } from "../dns/ip";
 import { gaierror } from "./errors";
 import { ipv6Text, parseIpv4Lenient } from "./inet";
-import { badPort, servicePort } from "./services";
+import { badPort, findService } from "./services";
 
 /** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
  *  A and AAAA addresses as text, in answer order. */
@@ -49,20 +49,6 @@ export interface AddrEnv {
 export type SockAddr = [string, number] | [string, number, number, number];
 /** [family, type, proto, canonname, sockaddr]: `[0][4]` is Python's `[0][-1]`. */
 export type AddrInfo = [number, number, number, string, SockAddr];
-
-/** RFC 6724 sort key of one destination (see the top of this file); smaller sorts first.
- *  IPv4 is looked at as ::ffff:a.b.c.d, so mapped AF_INET6 results rank as IPv4. */
-function rank(a: [number, string], env: AddrEnv): number {
-  const t = (a[0] == 2 ? "::ffff:" : "") + a[1], v4 = /^::ffff:\d+\./.test(t);
-  const loop = /^(::ffff:127\.|::1$)/.test(t), link = /^(::ffff:169\.254\.|fe[89ab])/.test(t);
-  // rules 5 and 6: ::1, other IPv6 (precedence 40), IPv4 (35), then the labels a plain
-  // source does not match: 6to4 (30), Teredo (5), ULA (3), site-local, 6bone, IPv4-compatible (1)
-  const label = v4 ? 2 : loop ? 0 : /^2002:/.test(t) ? 3 : /^2001:0*:/.test(t) ? 4 : /^f[cd]/.test(t) ? 5
-    : /^(fe[c-f]|3ffe:|::[\w.]*:*\w*$)/.test(t) ? 6 : 1;
-  // scope: loopback and link-local 2, site-local 5, multicast its own, else global 14
-  const scope = loop || link ? 2 : /^fe[c-f]/.test(t) ? 5 : /^ff/.test(t) ? parseInt(t[3], 16) : 14;
-  return (((loop && v4 || (v4 ? env.v4_ : env.v6_) ? 0 : 2) + (v4 && link ? 1 : 0)) * 8 + label) * 16 + scope;
-}
 
 /**
  * CPython's getaddrinfo: a Promise of [family, type, proto, canonname, sockaddr] entries, one
@@ -93,7 +79,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
     for (let t = 1; t < 4; t++) {
       const p = [0, 6, 17, 0][t], tr = ["", "tcp", "udp", ""][t];
       if (ty && ty != t || pr && tr && pr != p) continue;
-      const n = named ? tr ? servicePort(s as string, tr) : -1 : (s as number) || 0;
+      const n = named ? tr ? +(findService(s as string, tr) || [-1])[0] : -1 : (s as number) || 0;
       if (ty || pr) { // one type asked for (or implied by the protocol): its service must exist
         if (s != null && (n < 0 || !tr)) fail("EAI_SERVICE", "no port " + s + " for type " + t);
         kinds.push([t, tr ? p : pr, n]);
@@ -109,7 +95,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
       r = { canonname: "", v4: f == 10 ? [] : [fl & 1 ? "0.0.0.0" : "127.0.0.1"], v6: [fl & 1 ? "::" : "::1"] };
     } else {
       // a literal: IPv4 in inet_aton's syntax without trailing text ("127.1"), or IPv6
-      const b4 = parseIpv4Lenient(host!, true), b6 = !b4 && host!.indexOf(":") >= 0 && textToIpv6(host!);
+      const b4 = parseIpv4Lenient(host!, true), b6 = !b4 && host!.indexOf(":") >= 0 && textToIp(host!, 1);
       if (b4 || b6) {
         let ip = b4 ? ipv4ToText(b4) : ipv6Text(b6 as Uint8Array), v4 = !!b4;
         if (f == 2 && /^::ffff:\d+\./.test(ip)) { // IPv4-mapped for AF_INET: the IPv4 address
@@ -129,8 +115,20 @@ export function addrinfo(host: string | null, port: number | string | null, fami
         .concat(v6.map((a): [number, string] => [10, a]));
       if (!addrs.length) fail("EAI_NONAME", host + " has no address of family " + f);
       const out: AddrInfo[] = [];
-      // sort keys: the rank, then the resolver's order (rank < 1024, at most 4096 addresses)
-      addrs.map((a, i) => rank(a, env) * 4096 + i).sort((x, y) => x - y).forEach((k) => {
+      // sort keys: the RFC 6724 rank of each destination (see the top of this file; smaller
+      // sorts first), then the resolver's order (rank < 1024, at most 4096 addresses). IPv4
+      // is looked at as ::ffff:a.b.c.d, so mapped AF_INET6 results rank as IPv4.
+      addrs.map((a, i) => {
+        const t = (a[0] == 2 ? "::ffff:" : "") + a[1], v4 = /^::ffff:\d+\./.test(t);
+        const loop = /^(::ffff:127\.|::1$)/.test(t), link = /^(::ffff:169\.254\.|fe[89ab])/.test(t);
+        // rules 5 and 6: ::1, other IPv6 (precedence 40), IPv4 (35), then the labels a plain
+        // source does not match: 6to4 (30), Teredo (5), ULA (3), site-local, 6bone, IPv4-compatible (1)
+        const label = v4 ? 2 : loop ? 0 : /^2002:/.test(t) ? 3 : /^2001:0*:/.test(t) ? 4 : /^f[cd]/.test(t) ? 5
+          : /^(fe[c-f]|3ffe:|::[\w.]*:*\w*$)/.test(t) ? 6 : 1;
+        // scope: loopback and link-local 2, site-local 5, multicast its own, else global 14
+        const scope = loop || link ? 2 : /^fe[c-f]/.test(t) ? 5 : /^ff/.test(t) ? parseInt(t[3], 16) : 14;
+        return ((((loop && v4 || (v4 ? env.v4_ : env.v6_) ? 0 : 2) + (v4 && link ? 1 : 0)) * 8 + label) * 16 + scope) * 4096 + i;
+      }).sort((x, y) => x - y).forEach((k) => {
         const a = addrs[k % 4096];
         kinds.forEach((t) => out.push([a[0], t[0], t[1], "", a[0] == 2 ? [a[1], t[2]] : [a[1], t[2], 0, 0]]));
       });

@@ -2,8 +2,11 @@
 // Espruino cannot subclass Error. With an errno the message reads "[Errno 22] ..." like
 // CPython's OSError; gaierror's errno is Linux's EAI number, like socket.gaierror's.
 import type { CodedError } from "../platform/types";
-import { constants } from "./constants";
 import { codedError } from "../util/errors";
+
+/** Linux's EAI_* names after "EAI_", in errno order (-1, -2, ...): read where needed, so
+ *  code that only makes errors does not pull in the constants table. */
+export const EAI_NAMES = " BADFLAGS NONAME AGAIN FAIL NODATA FAMILY SOCKTYPE SERVICE ADDRFAMILY MEMORY SYSTEM OVERFLOW";
 
 /** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError. */
 export const oserror = (code: string, message: string, errno?: number): CodedError =>
@@ -12,4 +15,5 @@ export const oserror = (code: string, message: string, errno?: number): CodedErr
 /** A name-resolution error like Python's socket.gaierror: `.code` the EAI name, `.errno`
  *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". Any other
  *  code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
-export const gaierror = (code: string, what: string): CodedError => oserror(code, what, constants[code]);
+export const gaierror = (code: string, what: string): CodedError =>
+  oserror(code, what, code.indexOf("EAI_") ? undefined : -EAI_NAMES.split(" ").indexOf(code.slice(4)));

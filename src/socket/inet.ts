@@ -1,7 +1,7 @@
 // inet_aton / inet_ntoa / inet_pton / inet_ntop as CPython on Linux has them. The strict
 // text forms (inet_pton's) live in src/dns/ip.ts, shared with the DNS codec; this file adds
 // glibc's lenient inet_aton syntax ("127.1", "0x7f.1", "0177.0.0.1") and the Python errors.
-import { ipv4ToText, ipv6ToText, textToIpv4, textToIpv6 } from "../dns/ip";
+import { ipv4ToText, ipv6ToText, textToIp } from "../dns/ip";
 import { oserror } from "./errors";
 
 /**
@@ -57,7 +57,7 @@ export function inet_aton(text: string): Uint8Array {
 /** Strict text -> bytes: AF_INET a dotted quad (4 bytes), AF_INET6 any RFC 4291 form
  *  (16 bytes). Bad text: EINVAL; other families: EAFNOSUPPORT (errno 97). */
 export function inet_pton(family: number, text: string): Uint8Array {
-  const b = size(family) == 4 ? textToIpv4(text) : textToIpv6(text);
+  const b = textToIp(text, size(family) > 4);
   if (!b) throw illegal("inet_pton", text);
   return b;
 }

@@ -1,6 +1,6 @@
 // The socket module's name functions over the board's DNS: getaddrinfo, gethostbyname(_ex),
 // gethostbyaddr, getfqdn, gethostname. Python blocks; these return Promises.
-import { reverseName, textToIpv4 } from "../dns/ip";
+import { reverseName, textToIp } from "../dns/ip";
 import { createResolver } from "../dns/resolver";
 import type { Answer } from "../dns/resolver";
 import { dnsServers, hostname } from "../network/index";
@@ -51,7 +51,7 @@ export const gethostname = (): string => hostname();
 
 /** [canonical name, aliases, IPv4 addresses]. */
 export const gethostbyname_ex = (name: string): Promise<[string, string[], string[]]> =>
-  (textToIpv4(name) ? Promise.resolve([name, [], [name]] as [string, string[], string[]])
+  (textToIp(name) ? Promise.resolve([name, [], [name]] as [string, string[], string[]])
     : lookup(name, true, false).then((r) => hostbynameEx(r.canonname, r.aliases, r.v4)));
 
 /** One IPv4 address of `name`, as CPython gives it. */

@@ -9,28 +9,25 @@ import { oserror } from "./errors";
 /** Whether `port` is no whole number in 0-65535. */
 export const badPort = (port: unknown): boolean => !((port as number) >= 0 && (port as number) <= 65535 && (port as number) % 1 == 0);
 
-// "port transports name aliases...": transports t (tcp), u (udp) or tu (both).
-const SERVICES = ("7 tu echo,20 t ftp-data,21 t ftp,22 t ssh,23 t telnet,25 t smtp mail,53 tu domain,69 u tftp," +
+// "port transports name aliases...": transports t (tcp), u (udp) or tu (both). Kept as one
+// string and split on each look-up (an array would hold a JsVar or more per entry).
+const SERVICES = "7 tu echo,20 t ftp-data,21 t ftp,22 t ssh,23 t telnet,25 t smtp mail,53 tu domain,69 u tftp," +
   "70 t gopher,80 t http www,110 t pop3,123 u ntp,143 t imap imap2,161 tu snmp,443 tu https,554 tu rtsp," +
-  "993 t imaps,995 t pop3s,1883 tu mqtt,5353 u mdns,8883 tu secure-mqtt").split(",");
+  "993 t imaps,995 t pop3s,1883 tu mqtt,5353 u mdns,8883 tu secure-mqtt";
 
 /** The table entry for a service name (or alias) or a port number over `proto` ("tcp",
  *  "udp", or any when absent), as its fields. None: undefined, or with `what` ENOENT
  *  "<what>/proto not found" as CPython words it. */
-function findService(key: string | number, proto?: string, what?: string): string[] | undefined {
-  for (let i = 0; i < SERVICES.length; i++) {
-    const f = SERVICES[i].split(" ");
+export function findService(key: string | number, proto?: string, what?: string): string[] | undefined {
+  const all = SERVICES.split(",");
+  for (let i = 0; i < all.length; i++) {
+    const f = all[i].split(" ");
     if ((typeof key == "number" ? f[0] == "" + key : f.indexOf(key) > 1) &&
       (!proto || (proto == "tcp" || proto == "udp") && f[1].indexOf(proto[0]) >= 0)) return f;
   }
   if (what) throw oserror("ENOENT", what + "/proto not found: " + key + (proto ? "/" + proto : ""));
 }
 
-/** The port of service `name` over `proto`, or -1 when the table has none (getaddrinfo's use). */
-export function servicePort(name: string, proto: string): number {
-  const f = findService(name, proto);
-  return f ? +f[0] : -1;
-}
 
 /** socket.getservbyname("www") -> 80; unknown: ENOENT "service/proto not found". */
 export const getservbyname = (name: string, proto?: string): number => +findService(name, proto, "service")![0];
@@ -43,11 +40,11 @@ export function getservbyport(port: number, proto?: string): string {
 }
 
 // /etc/protocols: name and number; each also answers to its alias ("ICMP", "IPv6").
-const PROTOCOLS = "ip IP 0 icmp ICMP 1 igmp IGMP 2 tcp TCP 6 udp UDP 17 ipv6 IPv6 41 ipv6-icmp IPv6-ICMP 58".split(" ");
+const PROTOCOLS = "ip IP 0 icmp ICMP 1 igmp IGMP 2 tcp TCP 6 udp UDP 17 ipv6 IPv6 41 ipv6-icmp IPv6-ICMP 58";
 
 /** socket.getprotobyname("udp") or ("UDP") -> 17; unknown: ENOENT "protocol not found". */
 export function getprotobyname(name: string): number {
-  const i = PROTOCOLS.indexOf(name);
+  const p = PROTOCOLS.split(" "), i = p.indexOf(name);
   if (i < 0 || i % 3 > 1) throw oserror("ENOENT", "protocol not found: " + name);
-  return +PROTOCOLS[i + 2 - i % 3];
+  return +p[i + 2 - i % 3];
 }
