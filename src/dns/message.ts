@@ -79,7 +79,6 @@ const RECORDS: { [type: number]: string } = {
   33: "Spriority Sweight Sport Ntarget", 6: "Nmname Nrname Lserial Lrefresh Lretry Lexpire Lminimum",
 };
 const SECTIONS = "questions answers authorities additionals";
-const fields = (type: number): string[] => (RECORDS[type] || "r").split(" ");
 
 /** Set when the last EBADMSG was "ends early" (tolerated under TC). */
 let short: any;
@@ -219,7 +218,7 @@ function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
 /** The rdata of every type but a well-formed A. (Copies by new Uint8Array(subarray):
  *  Espruino's typed-array slice() gives an Array.) */
 function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RData {
-  const f = fields(type), start = o;
+  const f = (RECORDS[type] || "r").split(" "), start = o;
   let d: any = {}, i = 0, k: string, v: any, p: number, w: number, j: number;
   for (; i < f.length; i++) {
     k = f[i][0];
@@ -292,7 +291,7 @@ function putName(text: string): void {
     k = "." + lower.substring(i); // (not a key Object.prototype has: Espruino finds {}.constructor >= 0)
     if (dict[k] >= 0) return put16(49152 | dict[k]);
     if (at < 16384) dict[k] = at;
-    room(t.length - i + 2);
+    room(200);
     for (l = at++; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
       if (c == 92) c = t.charCodeAt(++i);
       if (c > 255) throw invalid(t, 1);
@@ -307,7 +306,7 @@ function putName(text: string): void {
 
 /** Writes a question (`q`) or a record. */
 function putRecord(r: any, q: boolean): void {
-  const type = r.type, d = r.data, f = fields(type), opt = type == 41 && !q;
+  const type = r.type, d = r.data, f = (RECORDS[type] || "r").split(" "), opt = type == 41 && !q;
   let i = 0, j: number, k: string, v: any;
   putName(r.name);
   put16(type);
@@ -369,7 +368,7 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
   let i: number, s = 0;
   at = 0;
   dict = {};
-  out = new Uint8Array(128);
+  out = new Uint8Array(512);
   try {
     put16(m.id || 0);
     put16(m.flags || 0);

@@ -55,15 +55,15 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
   let cache: { [key: string]: [number, Answer | string] } = {};
   const pending: { [key: string]: Promise<Answer> | undefined } = {};
 
-  /** The failure a cache entry holds (`code`), or a look-up of `name` after a cache miss
-   *  (joining one in flight for the same `key`). */
-  const lookup = (name: string, type: number, key: string, code?: string): Promise<Answer> => {
+  /** The failure a live cache entry (`hit`) holds, or a look-up of `name` after a cache
+   *  miss (joining one in flight for the same `key`). */
+  const lookup = (name: string, type: number, key: string, hit?: any): Promise<Answer> => {
     const lower = (s: string): string => s.toLowerCase();
     /** TTLs with the top bit set count as 0 (RFC 2181 §8); capped at a day. */
     const clampTtl = (ttl: number): number => (ttl > 2147483647 ? 0 : Math.min(ttl, 86400));
     const failure = (code: string, name: string, ttl?: number): CodedError & { ttl?: number } =>
       Object.assign(error(code, name + (code > "EAI_G" ? ": no such DNS record" : code > "EAI_B" ? ": DNS failed" : ": no DNS answer from " + servers())), { ttl });
-    if (code) return Promise.reject(failure(code, name));
+    if (hit && hit[0] > now()) return Promise.reject(failure(hit[1], name));
 
     /** One exchange with `server`: resolves with the reply to exactly this query (RFC 5452
      *  §9.1: from the server asked, QR set, opcode 0, same ID and question), rejects on a
@@ -190,9 +190,9 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
       cache = {};
     },
     query(name, type) {
-      const key = name.toLowerCase() + "/" + type, hit = cache[key];
-      return hit && hit[0] > now() ? typeof hit[1] == "string" ? lookup(name, type, key, hit[1]) : Promise.resolve(hit[1])
-        : lookup(name, type, key);
+      const key = name.toLowerCase() + "/" + type, hit: any = cache[key];
+      // a live answer (a failure is the EAI code: a string, no .data)
+      return hit && hit[0] > now() && hit[1].data ? Promise.resolve(hit[1]) : lookup(name, type, key, hit);
     },
   };
 }

@@ -5,7 +5,7 @@
 // the unused ones). AF_UNIX, SOCK_SEQPACKET, IPPROTO_SCTP and the like are absent: the board
 // has none of them. EAI_* are Linux's gai error numbers (gaierror's errno).
 
-import { EAI_NAMES } from "./errors";
+import { EAI_LIST } from "./errors";
 
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
@@ -32,10 +32,10 @@ export const AI_NUMERICSERV = 1024;
 /** Every public constant, for `Object.assign(socketModule, constants)`. */
 export const constants: { [name: string]: number } = {};
 
-let prefix: any = "";
+let prefix = "";
 let words: any = ("SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 AF_ UNSPEC 0 INET 2 INET6 10 SOCK_ STREAM 1 DGRAM 2 RAW 3 " +
   "IPPROTO_ IP 0 ICMP 1 TCP 6 UDP 17 IPV6 41 " +
-  "AI_ PASSIVE 1 CANONNAME 2 NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024 " +
+  "AI_ PASSIVE 1 CANONNAME 2 NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024 " + EAI_LIST +
   "SO_ REUSEADDR 2 TYPE 3 ERROR 4 BROADCAST 6 KEEPALIVE 9 REUSEPORT 15 " +
   "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL 33 MULTICAST_LOOP 34 ADD_MEMBERSHIP 35 DROP_MEMBERSHIP 36 " +
   "SHUT_ RD 0 WR 1 RDWR 2 MSG_ PEEK 2 DONTWAIT 64 INADDR_ ANY 0 LOOPBACK 2130706433 BROADCAST 4294967295").split(" ");
@@ -44,6 +44,4 @@ for (let i = 0; i < words.length; i++) {
   if (words[i].slice(-1) == "_") prefix = words[i];
   else constants[prefix + words[i]] = +words[++i];
 }
-// EAI_BADFLAGS -1 ... EAI_OVERFLOW -12, from the list errors.ts reads
-for (words = EAI_NAMES.split(" "), prefix = 1; prefix < words.length; prefix++) constants["EAI_" + words[prefix]] = -prefix;
-words = prefix = 0; // (the list would hold JsVars for the board's life)
+words = 0; // (the list would hold JsVars for the board's life)

@@ -4,9 +4,10 @@
 import type { CodedError } from "../platform/types";
 import { codedError } from "../util/errors";
 
-/** Linux's EAI_* names after "EAI_", in errno order (-1, -2, ...): read where needed, so
- *  code that only makes errors does not pull in the constants table. */
-export const EAI_NAMES = " BADFLAGS NONAME AGAIN FAIL NODATA FAMILY SOCKTYPE SERVICE ADDRFAMILY MEMORY SYSTEM OVERFLOW";
+/** Linux's EAI_* numbers, in constants.ts's list syntax (which builds the constants from
+ *  it): read here as text, so code that only makes errors does not build the table. */
+export const EAI_LIST = "EAI_ BADFLAGS -1 NONAME -2 AGAIN -3 FAIL -4 NODATA -5 FAMILY -6 SOCKTYPE -7 SERVICE -8 " +
+  "ADDRFAMILY -9 MEMORY -10 SYSTEM -11 OVERFLOW -12 ";
 
 /** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError. */
 export const oserror = (code: string, message: string, errno?: number): CodedError =>
@@ -16,4 +17,4 @@ export const oserror = (code: string, message: string, errno?: number): CodedErr
  *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". Any other
  *  code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
 export const gaierror = (code: string, what: string): CodedError =>
-  oserror(code, what, code.indexOf("EAI_") ? undefined : -EAI_NAMES.split(" ").indexOf(code.slice(4)));
+  oserror(code, what, code.indexOf("EAI_") ? undefined : parseInt(EAI_LIST.split(" " + code.slice(4) + " ")[1]));
