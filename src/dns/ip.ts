@@ -34,11 +34,22 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 3) != ":" ? 2 : 1));
 }
 
-/** IPv6 text -> 16 bytes, or null when it is not an IPv6 address. */
-function ipv6Bytes(text: string): Uint8Array | null {
-  const out = new Uint8Array(16), h = ("" + text).split("::"), g: number[] = [];
+/** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` any IPv6 text to 16;
+ *  null when `text` is not such an address. */
+export function textToIp(text: string, six?: unknown): Uint8Array | null {
+  const out = new Uint8Array(six ? 16 : 4), h = ("" + text).split(six ? "::" : "."), g: number[] = [];
   // head: where "::" stands in g (9: no "::")
   let head = 9, i = 0, j: number, t: string, v: number, b: Uint8Array | null;
+  if (!six) {
+    if (h.length != 4) return null;
+    for (; i < 4; i++) {
+      v = +h[i];
+      // String(v) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the range check "-1".
+      if (!(v >= 0 && v < 256) || "" + v !== h[i]) return null;
+      out[i] = v;
+    }
+    return out;
+  }
   for (; i < h.length; i++) {
     if (i) head = g.length;
     const p = h[i] ? h[i].split(":") : [];
@@ -61,22 +72,6 @@ function ipv6Bytes(text: string): Uint8Array | null {
     v = i < head ? g[i] : i < head + j ? 0 : g[i - j];
     out[2 * i] = v >> 8;
     out[2 * i + 1] = v;
-  }
-  return out;
-}
-
-/** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` any IPv6 text to 16;
- *  null when `text` is not such an address. (IPv6 apart: Espruino lexes a function's
- *  whole body on every call, and A records are the common case.) */
-export function textToIp(text: string, six?: unknown): Uint8Array | null {
-  if (six) return ipv6Bytes(text);
-  const out = new Uint8Array(4), h = ("" + text).split(".");
-  if (h.length != 4) return null;
-  for (let i = 0, v: number; i < 4; i++) {
-    v = +h[i];
-    // String(v) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the range check "-1".
-    if (!(v >= 0 && v < 256) || "" + v !== h[i]) return null;
-    out[i] = v;
   }
   return out;
 }

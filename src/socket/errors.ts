@@ -17,4 +17,4 @@ export const oserror = (code: string, message: string, errno?: number): CodedErr
  *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". Any other
  *  code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
 export const gaierror = (code: string, what: string): CodedError =>
-  oserror(code, what, code.indexOf("EAI_") ? undefined : parseInt(EAI_LIST.split(" " + code.slice(4) + " ")[1]));
+  oserror(code, what, parseInt(EAI_LIST.split(" " + code.slice(4) + " ")[1]) || undefined);
