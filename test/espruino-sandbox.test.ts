@@ -122,16 +122,29 @@ describe("espruino sandbox: globals", function () {
     assert.ok(board.quirks.some((q) => q.startsWith("Out of Memory")));
   });
 
-  it("a loaded program's code counts in process.memory(), even when its functions live only in closures", async function () {
+  it("memory: code run from Storage stays in flash (a var per function), code uploaded to RAM costs its text", async function () {
     const body = "return 1" + "+1".repeat(6000) + ";"; // 12,000 characters of function text
+    const program = `(function () { var keep = function () { ${body} }; globalThis.k = function () { return keep(); }; })();`;
     const base = await bootBoard({ board: "esp32", code: `globalThis.k = 1;` });
-    const loaded = await bootBoard({ board: "esp32", code: `(function () { var keep = function () { ${body} }; globalThis.k = function () { return keep(); }; })();` });
+    const flashed = await bootBoard({ board: "esp32", code: program }); // the boot code, as flashed
+    const uploaded = await bootBoard({ board: "esp32", code: `globalThis.k = 1;` });
     try {
-      const grew = (loaded.memory().usage - base.memory().usage);
-      assert.ok(grew >= 1000, `usage grew by ${grew} vars for 12,000 characters of code`);
+      const inFlash = flashed.memory().usage - base.memory().usage;
+      assert.ok(inFlash > 0 && inFlash < 50, `a flashed program with 3 functions grew usage by ${inFlash} vars`);
+      uploaded.eval(`globalThis.k = function () { ${body} };`); // typed or uploaded at the console
+      const inRam = uploaded.memory().usage - base.memory().usage;
+      assert.ok(inRam >= 1000, `12,000 characters uploaded to RAM grew usage by ${inRam} vars`);
+      // functions that only closures hold are still charged, per literal
+      const many = await bootBoard({ board: "esp32", code: `(function () { var a = []; ${"a.push(function () { return 1; });".repeat(100)} globalThis.k = function () { return a.length; }; })();` });
+      try {
+        assert.ok(many.memory().usage - base.memory().usage >= 400, "100 closure-held functions");
+      } finally {
+        many.powerOff();
+      }
     } finally {
       base.powerOff();
-      loaded.powerOff();
+      flashed.powerOff();
+      uploaded.powerOff();
     }
   });
 

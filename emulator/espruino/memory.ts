@@ -8,13 +8,14 @@
 //   integers, booleans, null, undefined: packed into the name (0 extra)
 //   other numbers: 1 var
 //   strings: max(1, ceil(len/12)) vars
-//   function code: ceil(sourceLength/12) vars (Espruino keeps the source text)
+//   function code: 1 var when the function comes from a program run from Storage (its
+//     text stays in flash), else ceil(sourceLength/12) vars (text typed or uploaded to RAM)
 //   ArrayBuffer: 1 + ceil(byteLength/12) vars (counted once when shared)
-// Closure variables are invisible to a walk of the object graph, so the estimate is low by
-// whatever lives only in closures. The text of loaded programs (bundles) is added by the
-// Chip (ceil(chars/12)): their functions keep it but mostly live in closures. Even so the
-// estimate is low: the real Linux build held 8510 vars after loading a 55 KB camnet.js
-// where this counts about 5200 (closure scopes are the rest). Measured against the Linux build: {a:1,b:'hello'} -> 4 (real 4).
+// Closure variables and closure-held functions are invisible to a walk of the object graph,
+// so the chip adds a fixed cost per function literal of each program run from Storage
+// (sandbox.ts FUNCTION_VARS, calibrated on the 2v29 Linux build: dist/linux/firmware.js
+// holds ~2300 vars after boot there; this estimate of the esp32 firmware gives ~2200).
+// Measured against the Linux build: {a:1,b:'hello'} -> 4 (real 4).
 
 export interface MemoryEstimator {
   /** Estimated vars reachable from `root`, skipping objects in `builtins`. */
@@ -28,7 +29,7 @@ function strVars(len: number): number {
   return Math.max(1, Math.ceil(len / 12));
 }
 
-export function createEstimator(builtins: WeakSet<object>): MemoryEstimator {
+export function createEstimator(builtins: WeakSet<object>, flashCode: (src: string) => boolean = () => false): MemoryEstimator {
   function walk(root: unknown, seen: WeakSet<object>): number {
     let total = 0;
     let visited = 0;
@@ -68,7 +69,9 @@ export function createEstimator(builtins: WeakSet<object>): MemoryEstimator {
         } catch {
           /* revoked or exotic */
         }
-        if (!src.includes("[native code]")) total += Math.ceil(src.length / 12);
+        // Code loaded from Storage stays in flash: one var points at it. Code typed or
+        // uploaded to RAM keeps its text in RAM.
+        if (!src.includes("[native code]")) total += flashCode(src) ? 1 : Math.ceil(src.length / 12);
       }
       let keys: string[];
       try {

@@ -11,6 +11,13 @@ import { isLinux, type BoardProfile } from "./profile.ts";
 import { bytesToBinary, binaryToBytes } from "./binary.ts";
 import { DnsClient, OFFLINE, type ChipNetwork } from "./network.ts";
 
+
+/** Vars per function literal of a program run from Storage: the function, its code pointer,
+ *  its scope link and name, a parameter or two (measured on the 2v29 Linux build: 5-6 for a
+ *  function at the bundle's top level, about 11 for a closure a factory makes). Calibrated so
+ *  the estimate of dist/linux/firmware.js after boot is near the real interpreter's. */
+const FUNCTION_VARS = 5;
+
 export const ESPRUINO_VERSION = "2v29";
 
 /** Built-in module names per firmware (process.env.MODULES). */
@@ -89,7 +96,7 @@ export class Chip {
 
     const builtins = snapshotBuiltins(realm.global);
     this.initialGlobals = new Set(Object.getOwnPropertyNames(realm.global));
-    this.estimator = createEstimator(builtins);
+    this.estimator = createEstimator(builtins, (src) => this.flashPrograms.some((p) => p.includes(src)));
     rt.onIdle = () => {
       if (++this.idlePasses % 64 === 0) this.checkMemory();
     };
@@ -148,14 +155,20 @@ export class Chip {
     return scope.exports;
   }
 
-  /** Runs code at the top level of the sandbox (like typing it into the REPL / uploading it). */
-  /** Source characters of the programs loaded (bundles): Espruino keeps the text of every
-   *  function it defines in JsVars, and a bundle's functions live in closures the object
-   *  walk cannot see, so their code is counted from the loaded text instead. */
-  private programChars = 0;
+  /** Programs run from Storage (a bundle, .bootcde: what `npm run flash` leaves): their
+   *  functions' code stays in flash, one var each. Their function instances mostly live in
+   *  closures the object walk cannot see, so each function literal is charged FUNCTION_VARS
+   *  instead (calibrated against the real interpreter; see memoryUsage). */
+  private flashPrograms: string[] = [];
+  /** Function literals in the programs run from Storage (see memoryUsage). */
+  private flashFunctions = 0;
 
+  /** Runs code at the top level of the sandbox (like typing it into the REPL / uploading it). */
   eval(code: string, filename = "upload.js"): unknown {
-    if (filename !== "upload.js") this.programChars += code.length;
+    if (filename !== "upload.js") {
+      this.flashPrograms.push(code);
+      this.flashFunctions += (code.match(/\bfunction\b|=>/g) || []).length;
+    }
     try {
       return this.realm.run(code, filename);
     } finally {
@@ -165,7 +178,7 @@ export class Chip {
 
   // ---- memory ----
   memoryUsage(): number {
-    return this.estimator.usage(this.realm.global, this.initialGlobals) + Math.ceil(this.programChars / 12);
+    return this.estimator.usage(this.realm.global, this.initialGlobals) + FUNCTION_VARS * this.flashFunctions;
   }
   memory(): { free: number; usage: number; total: number; history: number; gc: number; gctime: number; blocksize: number } {
     const usage = this.memoryUsage();
