@@ -155,12 +155,11 @@ export const connectTcp = (host: string, port: number, tls?: TlsOptions): Promis
   (c = req(tls ? "tls" : "net").connect(o, () => resolve(wrapStream(c, host, port)))).on("error", fail)));
 
 /** Listens on `port`; with `tls` (key and cert, where caps.tlsServer) a TLS server. */
-export const listenTcp = (port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }> =>
-  attempt("EADDRINUSE", (resolve) => {
-    const accept = (c: any) => onConnection(wrapStream(c, "", 0));
+export const listenTcp = (port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions, accept?: any): Promise<{ close(): void }> => (
+  accept = (c: any) => onConnection(wrapStream(c, "", 0)),
+  attempt("EADDRINUSE", (resolve) =>
     // listen() returns the server
-    resolve((CAMNET_BOARD.capabilities.tlsServer && tls ? req("tls").createServer(der(tls, {}), accept) : req("net").createServer(accept)).listen(port));
-  });
+    resolve((CAMNET_BOARD.capabilities.tlsServer && tls ? req("tls").createServer(der(tls, {}), accept) : req("net").createServer(accept)).listen(port))));
 
 // ---------------------------------------------------------------- clock and randomness
 
