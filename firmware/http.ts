@@ -11,15 +11,12 @@ export interface Reply {
 /** What a GET of `path` answers. */
 export type Route = (path: string) => Reply;
 
-const REASON: { [status: string]: string } = {
-  200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable",
-};
+// (Few top-level functions and no tables at load: each costs the board JsVars for life.
+// The limits are literals: the longest request head accepted, 2048 bytes, and how long a
+// client may stay silent, 10 s.)
 
-/** The longest request head accepted, and how long a client may stay silent. */
-const HEAD_MAX = 2048;
-const IDLE_MS = 10000;
-
-const text = (status: number, body: string): Reply => ({ status, type: "text/plain", body: body + "\n" });
+/** A text/plain reply (the firmware's pages use it too). */
+export const text = (status: number, body: string): Reply => ({ status, type: "text/plain", body: body + "\n" });
 
 /** [line, method, target, minor version] of the request line, or null when it is not HTTP/1.x. */
 const requestLine = (head: string) => head.split("\n")[0].match(/^([A-Z]+) (\/[^ ]*) HTTP\/1\.([01])\r*$/);
@@ -36,20 +33,17 @@ export function answer(head: string, route: Route): Reply {
   }
 }
 
-function bytes(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-  return b;
-}
-
-/** The reply as bytes on the wire (HTTP/1.0 framing: Content-Length, then close). */
+/** The reply as bytes on the wire (HTTP/1.0 framing: Content-Length, then close). The
+ *  reason phrases are built per reply, not kept. */
 export function encode(r: Reply): Uint8Array {
-  const body = typeof r.body == "string" ? bytes(r.body) : r.body;
-  const head = bytes("HTTP/1.0 " + r.status + " " + REASON[r.status] + "\r\nContent-Type: " + r.type +
-    "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n");
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
+  const b = r.body;
+  const head = "HTTP/1.0 " + r.status + " " + ({
+    200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable",
+  } as { [status: string]: string })[r.status] + "\r\nContent-Type: " + r.type +
+    "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n";
+  const out = new Uint8Array(head.length + b.length);
+  const s = typeof b == "string" ? head + b : (out.set(b, head.length), head);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 
@@ -57,7 +51,7 @@ export function encode(r: Reply): Uint8Array {
 export function serve(s: TcpStream, route: Route): void {
   let head = "";
   let done = false;
-  let idle: any = setTimeout(() => s.destroy(), IDLE_MS);
+  let idle: any = setTimeout(s.destroy, 10000);
   const reply = (r: Reply) => {
     if (done) return;
     done = true;
@@ -69,11 +63,11 @@ export function serve(s: TcpStream, route: Route): void {
     if (done) return;
     for (let i = 0; i < d.length; i++) head += String.fromCharCode(d[i]);
     clearTimeout(idle);
-    idle = setTimeout(() => s.destroy(), IDLE_MS);
+    idle = setTimeout(s.destroy, 10000);
     // A bad request line is answered at once; a good one waits for the blank line.
     if (head.indexOf("\n") >= 0 && !requestLine(head)) return reply(answer(head, route));
     if (head.indexOf("\r\n\r\n") >= 0 || head.indexOf("\n\n") >= 0) return reply(answer(head, route));
-    if (head.length > HEAD_MAX) reply(text(400, "request head over " + HEAD_MAX + " bytes"));
+    if (head.length > 2048) reply(text(400, "request head over 2048 bytes"));
   };
   // Espruino closes the socket at the peer's FIN (no half-close), so there is no onend reply.
   s.onerror = s.onclose = () => {
