@@ -112,13 +112,14 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
 // Espruino's socket error numbers (socketerrors.h; -16 to -18 from the verifying firmware),
 // indexed by -code; -14 (invalid SSL data) is ESP8266-only. ESP32 and Linux report most
 // failures as -1 (closed), so -1 before connect means refused.
-const ERRNO = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE," +
-  (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "")).split(",");
+// A string, split per error: an array kept from load would cost the board ~30 JsVars.
+const ERRNO = ",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE," +
+  (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "");
 
 // (Functions here are arrows with expression bodies, parameters doubling as locals: the
 // shortest form once minified.)
 const socketError = (e: any, code: string): CodedError => (
-  code = ERRNO[-e.code] || code, codedError(code, e.message + (code == "EMFILE" ? ": close one" : "")));
+  code = ERRNO.split(",")[-e.code] || code, codedError(code, e.message + (code == "EMFILE" ? ": close one" : "")));
 
 const wrapStream = (c: any, host: string, port: number, s?: any): TcpStream => (
   s = {
@@ -223,14 +224,14 @@ export function readJSON(file: string): any {
 
 // ---------------------------------------------------------------- Wifi.getHostByName
 
-let hostByNameQueue: Promise<any> = Promise.resolve();
+let hostByNameQueue: any; // no Promise at load: the first call starts the queue
 
 /** The firmware's own resolver (lwIP, IPv4, one address), the last resort where no DNS
  *  server answers us. Quirk: it has one callback slot, so calls are queued one at a time. */
 // The address, or null (no answer from lwIP) or undefined (none in 5 s; the timer may
 // later resolve a settled Promise).
 export const hostByName = (name: string): Promise<string | null | undefined> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(null)
-  : hostByNameQueue = hostByNameQueue.then(() => new Promise<string | null | undefined>((resolve) => {
+  : hostByNameQueue = Promise.resolve(hostByNameQueue).then(() => new Promise<string | null | undefined>((resolve) => {
     // (no timer left behind once the firmware answers)
     const t = setTimeout(resolve, 5000);
     W.getHostByName(name, (ip: string | null) => (clearTimeout(t), resolve(ip)));
