@@ -68,8 +68,9 @@ function boot(): void {
 
   const sta = network.WLAN(network.STA_IF);
   sta.active(true);
-  network.events.on("disconnected", (why: string) => log("wifi: link lost (" + why + ")"));
-  network.events.on("reconnecting", (ms: number) => log("wifi: reconnecting in " + ms / 1000 + " s"));
+  // One listener for both (the reason is a string, the delay a number).
+  const linkLog = (x: string | number) => log("wifi: " + (typeof x == "number" ? "reconnecting in " + x / 1000 + " s" : "link lost (" + x + ")"));
+  network.events.on("disconnected", linkLog).on("reconnecting", linkLog);
   if (caps.wifi && !config.ssid) {
     log('config: no Wi-Fi SSID in camnet.json: add "ssid" and "key"; not joining any network');
     return;
