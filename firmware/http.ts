@@ -33,41 +33,34 @@ export function answer(head: string, route: Route): Reply {
   }
 }
 
-/** The reply as bytes on the wire (HTTP/1.0 framing: Content-Length, then close). The
- *  reason phrases are built per reply, not kept. */
-export function encode(r: Reply): Uint8Array {
-  const b = r.body;
-  const head = "HTTP/1.0 " + r.status + " " + ({
-    200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable",
-  } as { [status: string]: string })[r.status] + "\r\nContent-Type: " + r.type +
-    "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n";
-  const out = new Uint8Array(head.length + b.length);
-  const s = typeof b == "string" ? head + b : (out.set(b, head.length), head);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** Serves one connection: collects the head, answers once, closes. */
+/** Serves one connection: collects the head, answers once, closes. The reply goes out as
+ *  bytes on the wire with HTTP/1.0 framing (Content-Length, then close); the reason
+ *  phrases are built per reply, not kept. (One closure per connection does it all.) */
 export function serve(s: TcpStream, route: Route): void {
   let head = "";
   let done = false;
   let idle: any = setTimeout(s.destroy, 10000);
-  const reply = (r: Reply) => {
-    if (done) return;
-    done = true;
-    clearTimeout(idle);
-    s.write(encode(r));
-    s.end();
-  };
   s.ondata = (d) => {
     if (done) return;
     for (let i = 0; i < d.length; i++) head += String.fromCharCode(d[i]);
     clearTimeout(idle);
     idle = setTimeout(s.destroy, 10000);
     // A bad request line is answered at once; a good one waits for the blank line.
-    if (head.indexOf("\n") >= 0 && !requestLine(head)) return reply(answer(head, route));
-    if (head.indexOf("\r\n\r\n") >= 0 || head.indexOf("\n\n") >= 0) return reply(answer(head, route));
-    if (head.length > 2048) reply(text(400, "request head over 2048 bytes"));
+    const r = head.indexOf("\n") >= 0 && !requestLine(head) || head.indexOf("\r\n\r\n") >= 0 || head.indexOf("\n\n") >= 0
+      ? answer(head, route) : head.length > 2048 ? text(400, "request head over 2048 bytes") : 0;
+    if (!r) return;
+    done = true;
+    clearTimeout(idle);
+    const b = r.body;
+    const h = "HTTP/1.0 " + r.status + " " + ({
+      200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable",
+    } as { [status: string]: string })[r.status] + "\r\nContent-Type: " + r.type +
+      "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n";
+    const out = new Uint8Array(h.length + b.length);
+    const t = typeof b == "string" ? h + b : (out.set(b, h.length), h);
+    for (let i = 0; i < t.length; i++) out[i] = t.charCodeAt(i);
+    s.write(out);
+    s.end();
   };
   // Espruino closes the socket at the peer's FIN (no half-close), so there is no onend reply.
   s.onerror = s.onclose = () => {
