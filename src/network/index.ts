@@ -3,7 +3,7 @@
 // module locals (the minifier shortens those, not properties).
 import {
   codedError, ifconfig as platformIf, onWifiDisconnected, setNetifHostname,
-  setStaticIf, wifiJoin, wifiLeave, wifiStatus,
+  wifiJoin, wifiLeave, wifiStatus,
 } from "../platform/index";
 import type { CodedError } from "../platform/types";
 import { Emitter } from "../util/events";
@@ -60,7 +60,7 @@ const ifconfig = (config?: string[], c?: any): string[] => (
   c = platformIf(),
   // A new address on a live interface: the responder re-probes and re-announces (RFC 6762 §8.4).
   !CAMNET_BOARD.capabilities.wifi && config &&
-    (setStaticIf(config[0], config[1], config[2], [config[3]]), config[0] != c.ip && events.emit("connected", ifconfig())),
+    (platformIf({ ip: config[0], netmask: config[1], gw: config[2], mac: "", dns: [config[3]], ntp: [] }), config[0] != c.ip && events.emit("connected", ifconfig())),
   // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
   [c.ip, c.netmask, c.gw, (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns[0] || c.gw]);
 

@@ -31,31 +31,30 @@ const W: any = CAMNET_BOARD.capabilities.wifi && req("Wifi");
 
 // ---------------------------------------------------------------- interface config
 
-/** The Linux build's interface: static settings (network's ifconfig(tuple)), else unknown
- *  addresses and the host's DNS servers from /etc/resolv.conf, read once (ifconfig() is on
- *  every look-up's path). */
+/** The Linux build's interface: static settings (network's ifconfig(tuple) hands them in
+ *  as `set`), else unknown addresses and the host's DNS servers from /etc/resolv.conf,
+ *  read once (ifconfig() is on every look-up's path). One function for all three: each
+ *  function kept from load costs the board ~9 JsVars. */
 let wired: IfConfig | undefined;
-
-export function setStaticIf(ip: string, netmask: string, gateway: string, dns: string[]): void {
-  wired = { ip, netmask, gw: gateway, mac: "", dns, ntp: [] };
-}
-
-function readResolvConf(): IfConfig {
-  const dns: string[] = [], z = "0.0.0.0";
-  try {
-    req("fs").readFileSync("/etc/resolv.conf").toString().split("\n").forEach((line: string) => {
-      const w = line.trim().split(" ").filter((x) => x);
-      if (w[0] == "nameserver" && /^[\d.]+$/.test(w[1])) dns.push(w[1]);
-    });
-  } catch (e) {
-    // no file: no servers
-  }
-  return { ip: z, netmask: z, gw: z, mac: "", dns, ntp: [] };
-}
 
 /** The interface's settings: Wifi.getIP() itself where it lists the DHCP-learned servers
  *  (dhcpInfo); quirk: stock ESP32 firmware does not, so its fresh object gets empty lists. */
-export const ifconfig: () => IfConfig = !CAMNET_BOARD.capabilities.wifi ? () => wired || (wired = readResolvConf())
+export const ifconfig: (set?: IfConfig) => IfConfig = !CAMNET_BOARD.capabilities.wifi ? (set?: IfConfig, dns?: any, z?: any) => {
+  if (!(wired = set || wired)) {
+    dns = [];
+    z = "0.0.0.0";
+    try {
+      req("fs").readFileSync("/etc/resolv.conf").toString().split("\n").forEach((line: string) => {
+        const w = line.trim().split(" ").filter((x) => x);
+        if (w[0] == "nameserver" && /^[\d.]+$/.test(w[1])) dns.push(w[1]);
+      });
+    } catch (e) {
+      // no file: no servers
+    }
+    wired = { ip: z, netmask: z, gw: z, mac: "", dns, ntp: [] };
+  }
+  return wired!;
+}
   : CAMNET_BOARD.capabilities.dhcpInfo ? W.getIP // static: works unbound
   : (i?: any) => (i = W.getIP(), i.dns = i.ntp = [], i); // i: a local (an arrow is shorter)
 
