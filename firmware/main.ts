@@ -46,7 +46,8 @@ function route(path: string): Reply {
   return text(404, "not found: try / or /snapshot");
 }
 
-function boot(): void {
+// The boot: a function run once and dropped (a named one would be kept for the board's life).
+(() => {
   let config = readJSON("camnet.json");
   if (!config || typeof config != "object") {
     log('config: no readable Storage file camnet.json: write {"ssid":"...","key":"...","hostname":"..."} to it');
@@ -81,6 +82,4 @@ function boot(): void {
     retrying("http", () => listenTcp(80, (s) => serve(s, route)).then(() => "serving / and /snapshot on port 80"));
     retrying("clock", () => ntptime.settime().then((t) => "set to " + new Date(t).toISOString()), () => ntptime.start());
   });
-}
-
-boot();
+})();
