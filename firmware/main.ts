@@ -15,20 +15,6 @@ register({ network, mdns, ntptime, socket: socketModule });
 const log = (line: string) => console.log("[boot] " + line);
 // The HTTP port, 80, is written as a literal (a top-level const costs the board a JsVar).
 
-/** Runs `attempt` until it succeeds, waiting 1, 2, 4 ... 60 s between tries; logs each outcome. */
-function retrying(step: string, attempt: () => Promise<string>, then?: () => void): void {
-  let delay = 1000;
-  const run = () => attempt().then((line) => {
-    log(step + ": " + line);
-    if (then) then();
-  }, (e) => {
-    log(step + ": " + (e.code ? e.code + ": " : "") + e.message + "; retrying in " + delay / 1000 + " s");
-    setTimeout(run, delay);
-    delay = Math.min(delay * 2, 60000);
-  });
-  run();
-}
-
 // Uptime survives clock steps: the boot time moves with each one.
 let bootedAt = now();
 ntptime.onstep = (offset) => { bootedAt += offset; };
@@ -46,8 +32,28 @@ function route(path: string): Reply {
   return text(404, "not found: try / or /snapshot");
 }
 
-// The boot: a function run once and dropped (a named one would be kept for the board's life).
+// What outlives the boot is made out here: the link events' one listener (the reason is
+// a string, the delay a number) and the server's connection handler.
+const linkLog = (x: string | number) => log("wifi: " + (typeof x == "number" ? "reconnecting in " + x / 1000 + " s" : "link lost (" + x + ")"));
+const accept: Parameters<typeof listenTcp>[1] = (s) => serve(s, route);
+
+// The boot: a function run once and dropped (a named one would be kept for the board's
+// life); its scope (the config, the retry helper) goes once every step has succeeded.
 (() => {
+  /** Runs `attempt` until it succeeds, waiting 1, 2, 4 ... 60 s between tries; logs each outcome. */
+  const retrying = (step: string, attempt: () => Promise<string>, then?: () => void): void => {
+    let delay = 1000;
+    const run = () => attempt().then((line) => {
+      log(step + ": " + line);
+      if (then) then();
+    }, (e) => {
+      log(step + ": " + (e.code ? e.code + ": " : "") + e.message + "; retrying in " + delay / 1000 + " s");
+      setTimeout(run, delay);
+      delay = Math.min(delay * 2, 60000);
+    });
+    run();
+  };
+
   let config = readJSON("camnet.json");
   if (!config || typeof config != "object") {
     log('config: no readable Storage file camnet.json: write {"ssid":"...","key":"...","hostname":"..."} to it');
@@ -69,8 +75,6 @@ function route(path: string): Reply {
 
   const sta = network.WLAN(network.STA_IF);
   sta.active(true);
-  // One listener for both (the reason is a string, the delay a number).
-  const linkLog = (x: string | number) => log("wifi: " + (typeof x == "number" ? "reconnecting in " + x / 1000 + " s" : "link lost (" + x + ")"));
   network.events.on("disconnected", linkLog).on("reconnecting", linkLog);
   if (caps.wifi && !config.ssid) {
     log('config: no Wi-Fi SSID in camnet.json: add "ssid" and "key"; not joining any network');
@@ -79,7 +83,7 @@ function route(path: string): Reply {
   retrying("wifi", () => sta.connect(config.ssid, config.key).then((c) =>
     `joined "${config.ssid || "(wired)"}" as ${c[0]}, gateway ${c[2]}, dns ${c[3]}`), () => {
     // The firmware listens only once the interface is up ("Not connected to the internet").
-    retrying("http", () => listenTcp(80, (s) => serve(s, route)).then(() => "serving / and /snapshot on port 80"));
+    retrying("http", () => listenTcp(80, accept).then(() => "serving / and /snapshot on port 80"));
     retrying("clock", () => ntptime.settime().then((t) => "set to " + new Date(t).toISOString()), () => ntptime.start());
   });
 })();
