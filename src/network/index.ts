@@ -64,8 +64,8 @@ const ifconfig = (config?: string[], c?: any): string[] => (
   // Only the Linux build and firmware with dhcpInfo can have c.dns (a constant per board).
   [c.ip, c.netmask, c.gw, (!CAMNET_BOARD.capabilities.wifi || CAMNET_BOARD.capabilities.dhcpInfo) && c.dns[0] || c.gw]);
 
-/** Clears the retry timer (clearTimeout gives undefined; clearTimeout(undefined) throws). */
-const cancelRetry = (): void => timer = timer && clearTimeout(timer);
+// `timer = timer && clearTimeout(timer)` clears the retry timer (clearTimeout gives
+// undefined; clearTimeout(undefined) throws); written out twice, not a function kept for life.
 
 const join = (ms?: number): Promise<string[]> => (
   stat = 1001,
@@ -100,11 +100,11 @@ const sta = {
    *  AUTH_FAIL or ETIMEDOUT (after `ms`, default 20 s). */
   connect: (s?: string, k?: string, ms?: number): Promise<string[]> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(ifconfig())
     : !s ? Promise.reject(codedError("EINVAL", "no SSID given"))
-    : (ssid = s, key = k, isActive = want = true, cancelRetry(), join(ms)),
+    : (ssid = s, key = k, isActive = want = true, timer = timer && clearTimeout(timer), join(ms)),
 
   // Listeners may still send on the live link (mDNS goodbyes): tell them, give them a
   // moment, then leave.
-  disconnect: (): Promise<void> => (want = false, cancelRetry(), !CAMNET_BOARD.capabilities.wifi ? Promise.resolve()
+  disconnect: (): Promise<void> => (want = false, timer = timer && clearTimeout(timer), !CAMNET_BOARD.capabilities.wifi ? Promise.resolve()
     : (stat = 1000, !up ? wifiLeave() : (events.emit("disconnecting"), new Promise<void>((r) => setTimeout(() => {
       up = false;
       r(wifiLeave());
