@@ -47,7 +47,8 @@ export const getaddrinfo = (host: string | null, port: number | string | null, f
   // the Linux build's interface is up before we start; on Wi-Fi boards, once joined
   addrinfo(host, port, family, type, proto, flags, { v4_: !caps.wifi || ifconfig().ip != "0.0.0.0", v6_: caps.ipv6 }, lookup);
 
-export const gethostname = (): string => hostname();
+/** The board's host name (network's hostname function itself: no wrapper kept for life). */
+export const gethostname = hostname as () => string;
 
 /** [canonical name, aliases, IPv4 addresses]. */
 export const gethostbyname_ex = (name: string): Promise<[string, string[], string[]]> =>

@@ -9,17 +9,15 @@ import { oserror } from "./errors";
 /** Whether `port` is no whole number in 0-65535. */
 export const badPort = (port: unknown): boolean => !((port as number) >= 0 && (port as number) <= 65535 && (port as number) % 1 == 0);
 
-// "port transports name aliases...": transports t (tcp), u (udp) or tu (both). Kept as one
-// string and split on each look-up (an array would hold a JsVar or more per entry).
-const SERVICES = "7 tu echo,20 t ftp-data,21 t ftp,22 t ssh,23 t telnet,25 t smtp mail,53 tu domain,69 u tftp," +
-  "70 t gopher,80 t http www,110 t pop3,123 u ntp,143 t imap imap2,161 tu snmp,443 tu https,554 tu rtsp," +
-  "993 t imaps,995 t pop3s,1883 tu mqtt,5353 u mdns,8883 tu secure-mqtt";
-
 /** The table entry for a service name (or alias) or a port number over `proto` ("tcp",
  *  "udp", or any when absent), as its fields. None: undefined, or with `what` ENOENT
  *  "<what>/proto not found" as CPython words it. */
 export function findService(key: string | number, proto?: string, what?: string): string[] | undefined {
-  const all = SERVICES.split(",");
+  // "port transports name aliases...": transports t (tcp), u (udp) or tu (both). One string
+  // split on each look-up, held only while one runs (not for the board's life).
+  const all = ("7 tu echo,20 t ftp-data,21 t ftp,22 t ssh,23 t telnet,25 t smtp mail,53 tu domain,69 u tftp," +
+    "70 t gopher,80 t http www,110 t pop3,123 u ntp,143 t imap imap2,161 tu snmp,443 tu https,554 tu rtsp," +
+    "993 t imaps,995 t pop3s,1883 tu mqtt,5353 u mdns,8883 tu secure-mqtt").split(",");
   for (let i = 0; i < all.length; i++) {
     const f = all[i].split(" ");
     if ((typeof key == "number" ? f[0] == "" + key : f.indexOf(key) > 1) &&
@@ -29,22 +27,22 @@ export function findService(key: string | number, proto?: string, what?: string)
 }
 
 
-/** socket.getservbyname("www") -> 80; unknown: ENOENT "service/proto not found". */
-export const getservbyname = (name: string, proto?: string): number => +findService(name, proto, "service")![0];
-
-/** socket.getservbyport(80) -> "http"; unknown: ENOENT "port/proto not found"; a port
- *  outside 0-65535: EINVAL "getservbyport: port must be 0-65535." (OverflowError in CPython). */
-export function getservbyport(port: number, proto?: string): string {
-  if (badPort(port)) throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
-  return findService(port, proto, "port")![2];
+/** socket.getservbyname("www") -> 80 and socket.getservbyport(80) -> "http" (a number first),
+ *  one function for both; unknown: ENOENT "service/proto not found" ("port/proto" for a
+ *  port); a port outside 0-65535: EINVAL "getservbyport: port must be 0-65535."
+ *  (OverflowError in CPython). */
+export function getservbyname(key: string | number, proto?: string): any {
+  const port = typeof key == "number";
+  if (port && badPort(key)) throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
+  const f = findService(key, proto, port ? "port" : "service")!;
+  return port ? f[2] : +f[0];
 }
-
-// /etc/protocols: name and number; each also answers to its alias ("ICMP", "IPv6").
-const PROTOCOLS = "ip IP 0 icmp ICMP 1 igmp IGMP 2 tcp TCP 6 udp UDP 17 ipv6 IPv6 41 ipv6-icmp IPv6-ICMP 58";
+export const getservbyport = getservbyname as (port: number, proto?: string) => string;
 
 /** socket.getprotobyname("udp") or ("UDP") -> 17; unknown: ENOENT "protocol not found". */
 export function getprotobyname(name: string): number {
-  const p = PROTOCOLS.split(" "), i = p.indexOf(name);
+  // /etc/protocols: name and number; each also answers to its alias ("ICMP", "IPv6")
+  const p = "ip IP 0 icmp ICMP 1 igmp IGMP 2 tcp TCP 6 udp UDP 17 ipv6 IPv6 41 ipv6-icmp IPv6-ICMP 58".split(" "), i = p.indexOf(name);
   if (i < 0 || i % 3 > 1) throw oserror("ENOENT", "protocol not found: " + name);
   return +p[i + 2 - i % 3];
 }
