@@ -55,9 +55,13 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
   let cache: { [key: string]: [number, Answer | string] } = {};
   const pending: { [key: string]: Promise<Answer> | undefined } = {};
 
-  /** The failure a live cache entry (`hit`) holds, or a look-up of `name` after a cache
-   *  miss (joining one in flight for the same `key`). */
-  const lookup = (name: string, type: number, key: string, hit?: any): Promise<Answer> => {
+  /** A live cache entry's answer or failure, or a look-up of `name` after a cache miss
+   *  (joining one in flight for the same name and type). The functions below are made per
+   *  look-up, inside this one: query is the only function kept between look-ups. */
+  const query = (name: string, type: number): Promise<Answer> => {
+    const key = name.toLowerCase() + "/" + type, hit: any = cache[key];
+    // a live answer (a failure is the EAI code: a string, no .data)
+    if (hit && hit[0] > now() && hit[1].data) return Promise.resolve(hit[1]);
     const lower = (s: string): string => s.toLowerCase();
     /** TTLs with the top bit set count as 0 (RFC 2181 §8); capped at a day. */
     const clampTtl = (ttl: number): number => (ttl > 2147483647 ? 0 : Math.min(ttl, 86400));
@@ -189,11 +193,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
     flush() {
       cache = {};
     },
-    query(name, type) {
-      const key = name.toLowerCase() + "/" + type, hit: any = cache[key];
-      // a live answer (a failure is the EAI code: a string, no .data)
-      return hit && hit[0] > now() && hit[1].data ? Promise.resolve(hit[1]) : lookup(name, type, key, hit);
-    },
+    query,
   };
 }
 

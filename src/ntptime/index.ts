@@ -57,9 +57,6 @@ type Failure = CodedError & { kiss?: string };
 /** An Error with `.code`; Kiss-o'-Death errors (EKOD) also carry `.kiss`. */
 const fail = (code: string, message: string, kiss?: string, e?: Failure): Failure => ((e = codedError(code, message)), (e.kiss = kiss), e);
 
-/** The error for a server that sent (or earlier sent) a Kiss-o'-Death. */
-const kissOfDeath = (kiss: string) => fail("EKOD", "KoD " + kiss, kiss);
-
 export function createNtp(deps: NtpDeps): Ntp {
   // Addresses that sent a Kiss-o'-Death: k = the kiss code; not asked before u (local
   // clock, ms; Infinity for DENY and RSTR); w = the RATE back-off: 64 s, doubled on each RATE.
@@ -130,7 +127,7 @@ export function createNtp(deps: NtpDeps): Ntp {
               .resolve_(name, 123, 2)
               .then((addresses) => {
                 // the first address that has not kissed, or whose RATE back-off is over
-                if (!addresses.some((a) => !(k = kissed[(address = a[4][0])]) || k.u! <= deps.now_())) throw kissOfDeath(k!.k!);
+                if (!addresses.some((a) => !(k = kissed[(address = a[4][0])]) || k.u! <= deps.now_())) throw fail("EKOD", "KoD " + k!.k, k!.k);
                 best = n = 0;
                 id = deps.setTimeout_(() => (best ? done(0, best[1]) : next(fail("ETIMEDOUT", "no reply"))), ntp.timeout * 1000);
                 ask();
@@ -150,7 +147,7 @@ export function createNtp(deps: NtpDeps): Ntp {
                 k.k = r;
                 k.u = r == "RATE" ? t4 + (k.w = 2 * k.w! || 64000) : Infinity;
               }
-              return best ? done(0, best[1]) : next(kissOfDeath(r));
+              return best ? done(0, best[1]) : next(fail("EKOD", "KoD " + r, r));
             }
             // RFC 4330 §5 with T2 = r[0], T3 = r[1]: the round-trip delay δ = (T4 - T1) -
             // (T3 - T2) cannot be negative: ignore such a reply (1 ms allowed for the
