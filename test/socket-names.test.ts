@@ -12,7 +12,7 @@ import * as C from "../src/socket/constants.ts";
 import { gaierror, oserror } from "../src/socket/errors.ts";
 import { getprotobyname, getservbyname, getservbyport } from "../src/socket/services.ts";
 import { inet_aton, inet_ntoa, inet_ntop, inet_pton, parseIpv4Lenient } from "../src/socket/inet.ts";
-import { fqdnQuery, hostbynameEx, pickFqdn } from "../src/socket/addrinfo.ts";
+import { fqdn, hostbynameEx } from "../src/socket/addrinfo.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -341,19 +341,24 @@ describe("gethostbyname_ex and getfqdn shaping", () => {
     throwsCode(() => hostbynameEx("v6only.example", [], []), "EAI_NONAME", "[Errno -2] v6only.example has no IPv4 address", -2);
   });
 
-  it("getfqdn looks up the board's own name for '', '0.0.0.0' and '::', else the trimmed name", () => {
-    assert.equal(fqdnQuery("", "kitchen-cam"), "kitchen-cam");
-    assert.equal(fqdnQuery(undefined, "kitchen-cam"), "kitchen-cam");
-    assert.equal(fqdnQuery("0.0.0.0", "kitchen-cam"), "kitchen-cam");
-    assert.equal(fqdnQuery("::", "kitchen-cam"), "kitchen-cam");
-    assert.equal(fqdnQuery("  apu ", "kitchen-cam"), "apu");
+  it("getfqdn looks up the board's own name for '', '0.0.0.0' and '::', else the trimmed name", async () => {
+    const asked: string[] = [];
+    // no PTR: getfqdn gives the name it looked up
+    const none = (n: string) => (asked.push(n), Promise.reject(new Error("no PTR")));
+    assert.equal(await fqdn("", "kitchen-cam", none), "kitchen-cam");
+    assert.equal(await fqdn(undefined, "kitchen-cam", none), "kitchen-cam");
+    assert.equal(await fqdn("0.0.0.0", "kitchen-cam", none), "kitchen-cam");
+    assert.equal(await fqdn("::", "kitchen-cam", none), "kitchen-cam");
+    assert.equal(await fqdn("  apu ", "kitchen-cam", none), "apu");
+    assert.deepEqual(asked, ["kitchen-cam", "kitchen-cam", "kitchen-cam", "kitchen-cam", "apu"]);
   });
 
-  it("getfqdn picks the first dotted name among hostname and aliases (seed 003: apu -> apu.hellfly.net)", () => {
-    assert.equal(pickFqdn(["apu.hellfly.net", ["apu"], ["10.9.0.10"]]), "apu.hellfly.net");
-    assert.equal(pickFqdn(["apu", ["apu.hellfly.net"], ["10.9.0.10"]]), "apu.hellfly.net");
-    assert.equal(pickFqdn(["apu", ["box"], ["10.9.0.10"]]), "apu");
-    assert.equal(pickFqdn(["43-8.any.icann.org", [], ["192.0.43.8"]]), "43-8.any.icann.org");
+  it("getfqdn picks the first dotted name among hostname and aliases (seed 003: apu -> apu.hellfly.net)", async () => {
+    const pick = (r: [string, string[], string[]]) => fqdn("x", "kitchen-cam", () => Promise.resolve(r));
+    assert.equal(await pick(["apu.hellfly.net", ["apu"], ["10.9.0.10"]]), "apu.hellfly.net");
+    assert.equal(await pick(["apu", ["apu.hellfly.net"], ["10.9.0.10"]]), "apu.hellfly.net");
+    assert.equal(await pick(["apu", ["box"], ["10.9.0.10"]]), "apu");
+    assert.equal(await pick(["43-8.any.icann.org", [], ["192.0.43.8"]]), "43-8.any.icann.org");
   });
 });
 

@@ -145,14 +145,13 @@ export function hostbynameEx(canonname: string, aliases: string[], addrs: string
   return [canonname, aliases.filter((a, i) => a.toLowerCase() != canonname.toLowerCase() && aliases.indexOf(a) == i), addrs];
 }
 
-/** The name getfqdn(name) looks up: `name` trimmed, or the board's host name when that is
- *  empty, "0.0.0.0" or "::" (CPython's rule). */
-export function fqdnQuery(name: string | undefined, hostname: string): string {
-  const n = (name || "").trim();
-  return !n || n == "0.0.0.0" || n == "::" ? hostname : n;
+/** CPython's getfqdn over `byaddr` (gethostbyaddr): it looks up `name` trimmed, or
+ *  `hostname` (the board's) when that is empty, "0.0.0.0" or "::", and gives the first
+ *  name with a dot among the hostname and aliases found, else the hostname; no answer:
+ *  the name looked up. */
+export function fqdn(name: string | undefined, hostname: string,
+  byaddr: (n: string) => Promise<[string, string[], string[]]>): Promise<string> {
+  let n = (name || "").trim();
+  if (!n || n == "0.0.0.0" || n == "::") n = hostname;
+  return byaddr(n).then((r) => [r[0]].concat(r[1]).filter((x) => x.indexOf(".") >= 0)[0] || r[0], () => n);
 }
-
-/** getfqdn's pick from gethostbyaddr's [hostname, aliases, addresses]: the first name with
- *  a dot among hostname and aliases, else the hostname. */
-export const pickFqdn = (r: [string, string[], string[]]): string =>
-  [r[0]].concat(r[1]).filter((n) => n.indexOf(".") >= 0)[0] || r[0];

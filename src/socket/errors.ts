@@ -3,11 +3,7 @@
 // CPython's OSError; gaierror's errno is Linux's EAI number, like socket.gaierror's.
 import type { CodedError } from "../platform/types";
 import { codedError } from "../util/errors";
-
-/** Linux's EAI_* numbers, in constants.ts's list syntax (which builds the constants from
- *  it): read here as text, so code that only makes errors does not build the table. */
-export const EAI_LIST = "EAI_ BADFLAGS -1 NONAME -2 AGAIN -3 FAIL -4 NODATA -5 FAMILY -6 SOCKTYPE -7 SERVICE -8 " +
-  "ADDRFAMILY -9 MEMORY -10 SYSTEM -11 OVERFLOW -12 ";
+import { constants } from "./constants";
 
 /** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError. */
 export const oserror = (code: string, message: string, errno?: number): CodedError =>
@@ -17,4 +13,4 @@ export const oserror = (code: string, message: string, errno?: number): CodedErr
  *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". Any other
  *  code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
 export const gaierror = (code: string, what: string): CodedError =>
-  oserror(code, what, parseInt(EAI_LIST.split(" " + code.slice(4) + " ")[1]) || undefined);
+  oserror(code, what, constants[code]); // (the EAI_* constants are the errnos)

@@ -5,7 +5,7 @@ import { createResolver } from "../dns/resolver";
 import type { Answer } from "../dns/resolver";
 import { dnsServers, hostname } from "../network/index";
 import { caps, connectTcp, hostByName, ifconfig, now, openUdp, randomBytes } from "../platform/index";
-import { addrinfo, fqdnQuery, hostbynameEx, pickFqdn } from "./addrinfo";
+import { addrinfo, fqdn, hostbynameEx } from "./addrinfo";
 import type { AddrInfo, Resolved } from "./addrinfo";
 import { gaierror } from "./errors";
 
@@ -68,7 +68,4 @@ export const gethostbyaddr = (ip: string): Promise<[string, string[], string[]]>
       .then((d): [string, string[], string[]] => [d[0], d.slice(1), [a]]));
 
 /** The fully qualified name of `name` (default: this board), as CPython picks it. */
-export function getfqdn(name?: string): Promise<string> {
-  const n = fqdnQuery(name, hostname());
-  return gethostbyaddr(n).then(pickFqdn, () => n);
-}
+export const getfqdn = (name?: string): Promise<string> => fqdn(name, hostname(), gethostbyaddr);
