@@ -76,8 +76,10 @@ export function createNtp(deps: NtpDeps): Ntp {
   // earlier), EBADTIME (its time is before the firmware's build) or its name's EAI_*
   // code. When all fail, the error is ETIMEDOUT if one stayed silent, else the last
   // server's code; its message names every server and what it did.
-  // The socket is closed and the timer cleared on every path.
-  function query(): Promise<number> {
+  // The socket is closed and the timer cleared on every path. Then the server's time now;
+  // with `set`, the clock is stepped to it, and must have moved. (One function, not a
+  // query() apart: a closure fewer kept for the board's life.)
+  const ask = (set?: number): Promise<number> => {
     const names = deps.ifconfig_().ntp.concat(ntp.host);
     const pivot = Math.max(deps.build_, deps.now_());
     // The request (RFC 4330 §5): LI 0, version 4, mode 3, every field zero except the
@@ -100,7 +102,7 @@ export function createNtp(deps: NtpDeps): Ntp {
           let best: number[] | 0; // [delay, offset] of the best reply from this server so far
           let n: number; // replies taken from it
           // One exchange: a fresh nonce (so a late reply to an earlier one is ignored), T1, send.
-          const ask = () => {
+          const send = () => {
             req.set((nonce = deps.random_(8)), 40);
             t1 = deps.now_();
             // UdpSocket.send never throws for an IPv4 address (platform contract).
@@ -130,7 +132,7 @@ export function createNtp(deps: NtpDeps): Ntp {
                 if (!addresses.some((a) => !(k = kissed[(address = a[4][0])]) || k.u! <= deps.now_())) throw fail("EKOD", "KoD " + k!.k, k!.k);
                 best = n = 0;
                 id = deps.setTimeout_(() => (best ? done(0, best[1]) : next(fail("ETIMEDOUT", "no reply"))), ntp.timeout * 1000);
-                ask();
+                send();
               })
               .catch(next);
           };
@@ -156,17 +158,12 @@ export function createNtp(deps: NtpDeps): Ntp {
             if (delay >= -1) {
               if (r[1] < deps.build_) return next(fail("EBADTIME", new Date(r[1]) + " is before the build"));
               if (!best || delay < best[0]) best = [delay, (r[0] - t1 + r[1] - t4) / 2];
-              ++n < 3 ? ask() : done(0, best[1]);
+              ++n < 3 ? send() : done(0, best[1]);
             }
           };
           next();
         })
-    );
-  }
-
-  // The server's time now; with `set`, the clock is stepped to it, and must have moved.
-  const ask = (set?: number) =>
-    query().then((offset) => {
+    ).then((offset) => {
       const t = deps.now_() + offset;
       if (set) {
         deps.setClock_(t);
@@ -176,6 +173,7 @@ export function createNtp(deps: NtpDeps): Ntp {
       }
       return t;
     });
+  };
 
   const ntp: Ntp = {
     host: "pool.ntp.org",
