@@ -30,9 +30,9 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
     const finish = (e?: Error): void => {
       if (!over) {
         over = true;
-        if (timer !== undefined) io.clearTimeout(timer);
+        io.clearTimeout(timer);
         if (ch) join(io, recv, ch);
-        if (!e && !all && !got().length) e = fail("EAI_NONAME", "no mDNS answer for " + name + " in " + ms + " ms: check name and network");
+        if (!e && !all && !got().length) e = fail("EAI_NONAME", "no mDNS answer for " + name + ": check name and network");
         if (e) reject(e);
         else resolve(got());
       }
@@ -69,7 +69,7 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
     };
     const send = (): void => {
       const q: Question[] = ts.map((t) => ({ name: name, type: t, qu: !tries })), o = ch!.own_;
-      if (o) q.forEach((x) => !over && take(o.rx_(n, x.type)));
+      if (o) ts.forEach((t) => !over && take(o.rx_(n, t)));
       if (!over) {
         ch!.sock_.send(encodeMessage({ questions: q, answers: all ? got() : [] }), PORT, GROUP);
         const left = deadline - io.now(), wait = 250 << tries++;

@@ -120,7 +120,7 @@ const reply = (R: Responder, list: Rec[] | Partial<Message>, a?: string, port?: 
  *  cache-flush on unique records (§8.3). */
 const probe = (R: Responder, c?: number): void => {
   const io = R.io_, hits = R.hits_, p = R.recs_.filter((r) => !r.l && r.u && plain(r)), q: string[] = [];
-  if (R.pt_ !== undefined) io.clearTimeout(R.pt_);
+  io.clearTimeout(R.pt_);
   R.pt_ = undefined;
   if (c) R.probes_ = 0;
   else if (R.probes_++ < 3 && p.length) {
@@ -142,7 +142,7 @@ const probe = (R: Responder, c?: number): void => {
   });
   reply(R, fresh.filter(plain));
   if (fresh.length) {
-    if (R.at_ !== undefined) io.clearTimeout(R.at_);
+    io.clearTimeout(R.at_);
     R.at_ = io.setTimeout(() => {
       const a = R.ann_.filter((r) => r.l && has(R.recs_, r));
       R.ann_ = [];
@@ -255,12 +255,11 @@ export class Responder extends Emitter {
     const R = this, io = R.io_, ch = R.ch_;
     // goodbyes for everything live, no records, start() done
     rebuild(R, 2);
-    if (ch) {
-      [R.at_, R.dt_].forEach((t) => t !== undefined && io.clearTimeout(t));
-      R.at_ = R.dt_ = undefined;
-      // (ch.own_ may stay: with no records, it answers nothing)
-      join(io, R, ch);
-    }
+    io.clearTimeout(R.at_);
+    io.clearTimeout(R.dt_);
+    R.at_ = R.dt_ = undefined;
+    // (ch.own_ may stay: with no records, it answers nothing)
+    if (ch) join(io, R, ch);
     R.ch_ = null;
   }
 
@@ -401,7 +400,7 @@ proto.rename = proto.addressChanged = proto.advertise = proto.withdraw = functio
   const R = this, ss = R.services;
   let s: Service | undefined, z: number | undefined;
   if (port! >= 0) {
-    if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(a)) throw fail("EINVAL", "service type " + a + " is not like _http._tcp");
+    if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(a)) throw fail("EINVAL", "type " + a + " is not like _http._tcp");
     const t: string[] = [];
     if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + txt[k]);
     // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)

@@ -9,7 +9,9 @@ import { browse as browseWith, query as queryWith, Responder, reverseLookup } fr
 import type { MdnsIO, Service } from "./index";
 
 const io: MdnsIO = {
-  openUdp, now, random: Math.random, clearTimeout, ifconfig,
+  openUdp, now, random: Math.random, ifconfig,
+  // Espruino's throws on undefined (no timer); timer ids start at 1
+  clearTimeout: (t) => t && clearTimeout(t as any),
   // looked up at each call (not captured), so a wrapper installed later sees our timers
   setTimeout: (f, ms) => setTimeout(f, ms),
 };

@@ -18,6 +18,7 @@ export interface MdnsIO {
   /** Our IPv4 address on the link as `ip` ("" or "0.0.0.0" when none). */
   ifconfig(): { ip: string };
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Also takes undefined (no timer: nothing to do). */
   clearTimeout(id: unknown): void;
 }
 
@@ -32,6 +33,8 @@ export interface Receiver { rx_(b: Uint8Array, s: string, address: string, port:
 export interface Channel {
   sock_: UdpSocket;
   subs_: Receiver[];
+  /** while the socket opens: the resolve functions of the joins waiting */
+  w_?: any[] | null;
   own_?: { rx_(name: string, type: number): ResourceRecord[] } | null;
 }
 
@@ -42,42 +45,51 @@ export const add1 = <T>(a: T[], x: T): void => {
   if (!has(a, x)) a.push(x);
 };
 
-/** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use. While it
- *  opens, `io` holds the promise of the channel; then the channel itself (a settled promise
- *  kept for the board's life would cost more RAM than the object it holds). With `ch`
- *  (the channel it joined): unsubscribes `fn` instead; the last one out closes the socket. */
+/** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use; `io` holds
+ *  the channel (its `w_`: the joins waiting while the socket opens). No
+ *  promise chain hangs on the socket's open promise, which the socket keeps for its life
+ *  (and, on Espruino, every callback chained on it). With `ch` (the channel it joined):
+ *  unsubscribes `fn` instead; the last one out closes the socket. */
 export function join(io: MdnsIO, fn: Receiver): Promise<Channel>;
 export function join(io: MdnsIO, fn: Receiver, ch: Channel): void;
 export function join(io: MdnsIO, fn: Receiver, ch?: Channel): Promise<Channel> | void {
   if (ch) {
-    const i = ch.subs_.indexOf(fn);
-    if (i >= 0) ch.subs_.splice(i, 1);
+    // (not there: -1 >>> 0 is past the end, nothing is removed)
+    ch.subs_.splice(ch.subs_.indexOf(fn) >>> 0, 1);
     if (!ch.subs_.length && (io as any).mdnsChannel_) {
       (io as any).mdnsChannel_ = null;
       ch.sock_.close();
     }
     return;
   }
-  (io as any).mdnsChannel_ = (io as any).mdnsChannel_ || io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((sock) => {
-    const ch: Channel = { sock_: sock, subs_: [] };
-    // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
-    // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
-    // receivers as a string too (on Espruino E.toString views them without copying, so the
-    // fast path's regex scans them natively; interpreted per-byte loops cost far more).
-    sock.onmessage = (b, a, p) => {
-      if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
-        for (let i = ch.subs_.length, s = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) ch.subs_[i].rx_(b, s, a, p);
+  let c: Channel = (io as any).mdnsChannel_;
+  if (!c) {
+    c = (io as any).mdnsChannel_ = { subs_: [], w_: [] } as any;
+    const done = (s: any): void => {
+      if (s.send) {
+        c.sock_ = s;
+        // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
+        // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
+        // receivers as a string too (on Espruino E.toString views them without copying, so
+        // the fast path's regex scans them natively; interpreted per-byte loops cost far more).
+        s.onmessage = (b: Uint8Array, a: string, p: number) => {
+          if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
+            for (let i = c.subs_.length, t = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) c.subs_[i].rx_(b, t, a, p);
+          }
+        };
+        s = c;
+      } else {
+        (io as any).mdnsChannel_ = null;
+        s = Promise.reject(s);
       }
+      // the joins waiting: the channel, or the error
+      c.w_!.map((f: (x: unknown) => void) => f(s));
+      c.w_ = null;
     };
-    return (io as any).mdnsChannel_ = ch;
-  }, (e: any) => {
-    (io as any).mdnsChannel_ = null;
-    throw e;
-  });
-  return Promise.resolve((io as any).mdnsChannel_).then((ch: Channel) => {
-    ch.subs_.push(fn);
-    return ch;
-  });
+    io.openUdp({ port: PORT, group: GROUP, reuse: true }).then(done, done);
+  }
+  c.subs_.push(fn);
+  return new Promise((f) => c.w_ ? c.w_.push(f) : f(c));
 }
 
 /** The fast path's pattern for `names` (lowercase): the first label of each, with its
