@@ -65,8 +65,8 @@ export function createNtp(deps: NtpDeps): Ntp {
   const kissed: { [address: string]: { k?: string; u?: number; w?: number } } = {};
   let isSynced = false;
   let timer: unknown;
-  // Timer ids are truthy (Espruino's count from 1); clearTimeout(undefined) throws there.
-  const cancel = (id: unknown) => id && deps.clearTimeout_(id);
+  // Timer ids are truthy (Espruino's count from 1); clearTimeout(undefined) throws there,
+  // hence `id && clearTimeout_(id)` (written out each time: no closure kept for life).
 
   // Asks the DHCP servers, then `host`, in turn on one socket, until one gives a usable
   // time; resolves to the clock offset (ms). Up to 3 exchanges per server, each sent when the
@@ -109,14 +109,14 @@ export function createNtp(deps: NtpDeps): Ntp {
             sock.send(req, 123, address);
           };
           const done = (e: Failure | 0, offset?: number) => {
-            cancel(id);
+            id && deps.clearTimeout_(id);
             address = ""; // later datagrams (the socket closes late) are ignored
             sock.close();
             e ? reject(e) : resolve(offset!);
           };
           // The current server failed with `e` (none at the start): ask the next one.
           const next = (e?: Failure) => {
-            cancel(id);
+            id && deps.clearTimeout_(id);
             id = address = "";
             if (e) {
               tried += (tried && ", ") + name + " (" + e.message + ")";
@@ -182,13 +182,13 @@ export function createNtp(deps: NtpDeps): Ntp {
     settime: () => ask(1),
     time: ask, // called without an argument: sets nothing
     start(intervalSeconds) {
-      cancel(timer); // as stop()
+      timer && deps.clearTimeout_(timer); // as stop()
       const run = () => ntp.settime().catch(() => {}); // failed: the next interval retries
       timer = deps.setInterval_(run, Math.max(intervalSeconds || 3600, 60) * 1000);
       isSynced || run();
     },
     stop() {
-      cancel(timer);
+      timer && deps.clearTimeout_(timer);
       timer = 0;
     },
     synced: () => isSynced,

@@ -39,33 +39,36 @@ export function ipv6Text(b: Uint8Array): string {
   return /^::\w+:\w+$/.test(s) ? "::" + ipv4ToText(b, 12) : s;
 }
 
-/** 4 (AF_INET) or 16 (AF_INET6) bytes; other families: EAFNOSUPPORT (errno 97). */
-function size(family: number): number {
+/**
+ * inet_pton, inet_ntop, inet_aton and inet_ntoa in one function (one kept for the board's
+ * life, not four), told apart by their arguments:
+ * - (family, text): inet_pton, strict text -> bytes: AF_INET a dotted quad (4 bytes),
+ *   AF_INET6 any RFC 4291 form (16 bytes); bad text: EINVAL;
+ * - (family, packed): inet_ntop, bytes -> text: AF_INET "a.b.c.d", AF_INET6 RFC 5952
+ *   ("::ffff:1.2.3.4" for mapped addresses); wrong length: EINVAL "invalid length of
+ *   packed IP address string";
+ * - (text): inet_aton, glibc's lenient IPv4 syntax ("127.1" -> [127, 0, 0, 1]);
+ * - (packed): inet_ntoa, 4 bytes -> "a.b.c.d".
+ * A family other than AF_INET or AF_INET6: EAFNOSUPPORT (errno 97).
+ */
+export function inet_pton(family: any, data?: any): any {
+  const aton = typeof family == "string";
+  if (typeof family != "number") data = family, family = 2;
   if (family != 2 && family != 10) throw oserror("EAFNOSUPPORT", "Address family not supported by protocol: " + family, 97);
-  return family == 2 ? 4 : 16;
-}
-
-/** inet_pton(family, text), strict: AF_INET a dotted quad (4 bytes), AF_INET6 any RFC 4291
- *  form (16 bytes); and inet_aton(text) (a string first): glibc's lenient IPv4 syntax
- *  ("127.1"). One function serves both (one JsVar-holding function fewer on the board).
- *  Bad text: EINVAL; other families: EAFNOSUPPORT (errno 97). */
-export function inet_pton(family: number | string, text?: string): Uint8Array {
-  const aton = typeof family == "string", b = aton ? parseIpv4Lenient(family as string) : textToIp(text!, size(family as number) > 4);
-  if (!b) throw oserror("EINVAL", "illegal IP address string passed to inet_" + (aton ? "aton: " + family : "pton: " + text));
-  return b;
-}
-
-/** inet_ntop(family, packed): AF_INET "a.b.c.d", AF_INET6 RFC 5952 ("::ffff:1.2.3.4" for
- *  mapped addresses); and inet_ntoa(packed) (no family first: 4 bytes). Wrong length:
- *  EINVAL "invalid length of packed IP address string". */
-export function inet_ntop(family: number | Uint8Array | number[], packed?: Uint8Array | number[]): string {
-  if (typeof family != "number") packed = family, family = 2;
-  const n = size(family), b = new Uint8Array(packed!);
+  const n = family == 2 ? 4 : 16;
+  let b: Uint8Array | null;
+  if (typeof data == "string") {
+    b = aton ? parseIpv4Lenient(data) : textToIp(data, n > 4);
+    if (!b) throw oserror("EINVAL", "illegal IP address string passed to inet_" + (aton ? "aton: " : "pton: ") + data);
+    return b;
+  }
+  b = new Uint8Array(data);
   if (b.length != n) throw oserror("EINVAL", "invalid length of packed IP address string: " + b.length + " bytes, need " + n);
   return n == 4 ? ipv4ToText(b) : ipv6Text(b);
 }
 
+export const inet_ntop = inet_pton as (family: number, packed: Uint8Array | number[]) => string;
 /** "127.1" -> Uint8Array [127, 0, 0, 1] (glibc's lenient syntax); bad: EINVAL. */
 export const inet_aton = inet_pton as (text: string) => Uint8Array;
 /** 4 bytes -> "a.b.c.d"; other lengths: EINVAL. */
-export const inet_ntoa = inet_ntop as (packed: Uint8Array | number[]) => string;
+export const inet_ntoa = inet_pton as (packed: Uint8Array | number[]) => string;
