@@ -26,7 +26,7 @@
 import { ipv4ToText, textToIp } from "../dns/ip";
 import { gaierror } from "./errors";
 import { ipv6Text, parseIpv4Lenient } from "./inet";
-import { badPort, findService } from "./services";
+import { findService } from "./services";
 
 /** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
  *  A and AAAA addresses as text, in answer order. */
@@ -73,7 +73,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
     if (/^\d+$/.test(s as string)) s = +s!;
     const named = typeof s == "string";
     if (named && fl & 1024) fail("EAI_NONAME", "AI_NUMERICSERV and service " + s);
-    if (!named && s != null && badPort(s)) fail("EAI_SERVICE", "bad port " + s);
+    if (!named && s != null && !((s as number) >= 0 && (s as number) <= 65535 && (s as number) % 1 == 0)) fail("EAI_SERVICE", "bad port " + s);
     // the socket types as glibc's get_servtuples picks them: [type, proto, port]
     const kinds: number[][] = [];
     for (let t = 1; t < 4; t++) {

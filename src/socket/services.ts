@@ -6,9 +6,6 @@
 // Look-ups are case-sensitive, like glibc's.
 import { oserror } from "./errors";
 
-/** Whether `port` is no whole number in 0-65535. */
-export const badPort = (port: unknown): boolean => !((port as number) >= 0 && (port as number) <= 65535 && (port as number) % 1 == 0);
-
 /** The table entry for a service name (or alias) or a port number over `proto` ("tcp",
  *  "udp", or any when absent), as its fields. None: undefined, or with `what` ENOENT
  *  "<what>/proto not found" as CPython words it. */
@@ -33,7 +30,8 @@ export function findService(key: string | number, proto?: string, what?: string)
  *  (OverflowError in CPython). */
 export function getservbyname(key: string | number, proto?: string): any {
   const port = typeof key == "number";
-  if (port && badPort(key)) throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
+  if (port && !(key >= 0 && key <= 65535 && key % 1 == 0)) // (no whole number in 0-65535)
+    throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
   const f = findService(key, proto, port ? "port" : "service")!;
   return port ? f[2] : +f[0];
 }
