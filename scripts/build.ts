@@ -75,7 +75,7 @@ function buildTime(): number {
   }
 }
 
-/** What device code sees as CAMNET_BOARD (types/camnet.d.ts). */
+/** What device code sees as CAMNET_BOARD (src/types/camnet.d.ts). */
 export function boardDefine(board: BoardProfile): string {
   return JSON.stringify({
     id: board.id,

@@ -124,6 +124,8 @@ describe("socket name functions (bundle on an emulated ESP32, default LAN)", fun
   it("the board's own name, localhost and resolver.hosts entries are answered without a query", async function () {
     const { board, router, ip } = await lab();
     assert.equal(ev(board, `socket.gethostname()`), "kitchen-cam");
+    assert.equal(ev(board, `socket.gethostname("other-cam")`), "kitchen-cam", "an argument renames nothing");
+    assert.equal(ev(board, `require("network").hostname()`), "kitchen-cam");
     assert.equal(await ok(board, `socket.gethostbyname("kitchen-cam")`), ip);
     assert.equal(await ok(board, `socket.gethostbyname("localhost")`), "127.0.0.1");
     assert.deepEqual(await ok(board, `socket.getaddrinfo("localhost", 8080, socket.AF_INET, socket.SOCK_STREAM)`),

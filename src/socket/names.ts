@@ -47,8 +47,9 @@ export const getaddrinfo = (host: string | null, port: number | string | null, f
   // the Linux build's interface is up before we start; on Wi-Fi boards, once joined
   addrinfo(host, port, family, type, proto, flags, { v4_: !caps.wifi || ifconfig().ip != "0.0.0.0", v6_: caps.ipv6 }, lookup);
 
-/** The board's host name (network's hostname function itself: no wrapper kept for life). */
-export const gethostname = hostname as () => string;
+/** The board's host name. A function of its own, not network.hostname itself: an argument
+ *  given by mistake must not rename the board (CPython's takes none). */
+export const gethostname = (): string => hostname();
 
 /** [canonical name, aliases, IPv4 addresses]. */
 export const gethostbyname_ex = (name: string): Promise<[string, string[], string[]]> =>

@@ -1,4 +1,4 @@
-/// <reference path="../../types/camnet.d.ts" />
+/// <reference path="../types/camnet.d.ts" />
 // Socket objects: Python's socket.socket over camnet's platform, with Promises where Python
 // blocks. TCP (connect/bind/listen/accept/send/sendall/recv), UDP (bind/sendto/recvfrom,
 // connect+send/recv, broadcast, multicast), timeouts, errors with errno names. asyncio adds

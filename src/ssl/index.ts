@@ -1,4 +1,4 @@
-/// <reference path="../../types/camnet.d.ts" />
+/// <reference path="../types/camnet.d.ts" />
 // `ssl`: Python's SSLContext / wrap_socket over the platform's TLS, honest about what the
 // firmware can do (caps.tlsVerify, caps.tlsServer):
 //   - stock firmware cannot verify certificates: CERT_NONE gives encryption only, and
