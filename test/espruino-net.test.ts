@@ -3,26 +3,18 @@ import assert from "node:assert/strict";
 import tls from "node:tls";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
 import { Lan } from "../emulator/lan/lan.ts";
-import { boardOnLan, connectWifi, testPki, until, type TestNet } from "../emulator/espruino/testing.ts";
+import { testPki, until } from "../emulator/espruino/testing.ts";
+import { lanBoards } from "./helpers/board.ts";
 
 const plain = (v: unknown): unknown => (v && typeof v === "object" ? JSON.parse(JSON.stringify(v)) : v);
 
 describe("espruino net/tls/dgram", function () {
-  let net: TestNet | undefined;
-  afterEach(() => {
-    net?.close();
-    net = undefined;
-  });
-  async function online(boot = {}): Promise<TestNet> {
-    net = await boardOnLan(boot);
-    assert.equal(await connectWifi(net.board), null);
-    return net;
-  }
+  const { online, offline } = lanBoards();
   const ev = (b: EmulatedBoard, code: string) => plain(b.eval(code));
 
   it("net.connect before Wi-Fi is up throws 'Not connected to the internet'", async function () {
-    net = await boardOnLan();
-    assert.throws(() => net!.board.eval(`require("net").connect({host: "192.168.1.1", port: 80})`), /Not connected to the internet/);
+    const net = await offline();
+    assert.throws(() => net.board.eval(`require("net").connect({host: "192.168.1.1", port: 80})`), /Not connected to the internet/);
   });
 
   it("TCP client: host names via the router's DNS, write() returns false then drain, data as strings", async function () {
@@ -154,7 +146,6 @@ describe("espruino net/tls/dgram", function () {
     it("clock not set (1970) or past notAfter -> -17", async function () {
       if (!testPki()) return this.skip();
       assert.deepEqual(await attempt({ host: "peer.example", ca: true }), [-17, "close:true"]);
-      net!.close();
       assert.deepEqual(await attempt({ host: "peer.example", ca: true, clockMs: testPki()!.notAfter + 86400000 }), [-17, "close:true"]);
     });
     it("wrong host name -> -18", async function () {

@@ -3,20 +3,11 @@
 import assert from "node:assert/strict";
 import tls from "node:tls";
 import { bootBoard, type EmulatedBoard } from "../emulator/board.ts";
-import { boardOnLan, connectWifi, testPki, until, type TestNet } from "../emulator/espruino/testing.ts";
+import { connectWifi, testPki, until } from "../emulator/espruino/testing.ts";
+import { lanBoards } from "./helpers/board.ts";
 
 describe("Espruino quirks reproduced by the emulator", function () {
-  let net: TestNet | undefined;
-  afterEach(() => {
-    net?.close();
-    net = undefined;
-  });
-
-  async function online(boot = {}): Promise<TestNet> {
-    net = await boardOnLan(boot);
-    assert.equal(await connectWifi(net.board), null);
-    return net;
-  }
+  const { online, offline } = lanBoards();
   /** Evaluates in the sandbox; objects come back as plain host data (JSON round trip). */
   const ev = (b: EmulatedBoard, code: string): unknown => {
     const v = b.eval(code);
@@ -163,8 +154,7 @@ describe("Espruino quirks reproduced by the emulator", function () {
   });
 
   it("quirk: the netif host name is reset to \"espressif\" at every Wi-Fi start (setHostname before connect is lost)", async function () {
-    net = await boardOnLan();
-    const { board, router } = net;
+    const { board, router } = await offline();
     ev(board, `require("Wifi").setHostname("kitchen-cam");`);
     assert.equal(await connectWifi(board), null);
     assert.equal(ev(board, `require("Wifi").getHostname()`), "espressif");

@@ -1,7 +1,8 @@
 // Driving the built bundle on an emulated board: await a Promise made inside the sandbox.
+import assert from "node:assert/strict";
 import type { LanClock } from "../../emulator/lan/lan.ts";
-import type { EmulatedBoard } from "../../emulator/board.ts";
-import { until } from "../../emulator/espruino/testing.ts";
+import type { BootOptions, EmulatedBoard } from "../../emulator/board.ts";
+import { boardOnLan, connectWifi, until, type TestNet } from "../../emulator/espruino/testing.ts";
 
 let next = 0;
 
@@ -84,5 +85,28 @@ export function boardClock(board: () => EmulatedBoard | undefined, base = 0): La
       return h;
     },
     clearTimeout: (h) => ((h as { live: boolean }).live = false),
+  };
+}
+
+/** For a describe block: a board on a fresh virtual LAN (testing.ts boardOnLan), one at a
+ *  time: making another closes the last, and the last is closed after each test. `online`
+ *  also joins the LAN's Wi-Fi. */
+export function lanBoards(): { offline(boot?: Partial<BootOptions>): Promise<TestNet>; online(boot?: Partial<BootOptions>): Promise<TestNet> } {
+  let net: TestNet | undefined;
+  afterEach(() => {
+    net?.close();
+    net = undefined;
+  });
+  const offline = async (boot: Partial<BootOptions> = {}) => {
+    net?.close();
+    return (net = await boardOnLan(boot));
+  };
+  return {
+    offline,
+    async online(boot = {}) {
+      const n = await offline(boot);
+      assert.equal(await connectWifi(n.board), null);
+      return n;
+    },
   };
 }
