@@ -19,6 +19,7 @@ import { benchStreams, benchTlsHandshake } from "./bench/streams.ts";
 import { buildAll, sizeGrids } from "./bench/sizes.ts";
 import { formatGrid, formatSection, verdict, type Figure, type Section } from "./bench/table.ts";
 import { ROOT } from "./build.ts";
+import { walkArgs } from "./lib/args.ts";
 
 export interface BenchArgs {
   quick: boolean;
@@ -29,19 +30,12 @@ export interface BenchArgs {
 
 export function parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { quick: false, board: "esp32" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--quick") args.quick = true;
-    else if (a === "--espruino") args.espruino = value();
-    else if (a === "--out") args.out = path.resolve(value());
-    else if (a === "--board") args.board = value();
-    else throw new Error(`unknown argument ${a}; usage: bench.ts [--quick] [--espruino PATH] [--out DIR] [--board id]`);
-  }
+  walkArgs(argv, {
+    "--quick": () => (args.quick = true),
+    "--espruino": (v) => (args.espruino = v()),
+    "--out": (v) => (args.out = path.resolve(v())),
+    "--board": (v) => (args.board = v()),
+  }, "bench.ts [--quick] [--espruino PATH] [--out DIR] [--board id]");
   return args;
 }
 

@@ -16,6 +16,7 @@
 // The pipeline is exported (buildBundle, buildBoard, ...) for tests and the bench.
 import { execFileSync } from "node:child_process";
 import * as esbuild from "esbuild";
+import { walkArgs } from "./lib/args.ts";
 import { parseSync, transformSync } from "@babel/core";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -480,19 +481,12 @@ interface CliArgs {
 
 function parseArgs(argv: string[]): CliArgs {
   const args: CliArgs = { boards: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === "--board") args.boards.push(value());
-    else if (a === "--entry") args.entry = value();
-    else if (a === "--out") args.out = value();
-    else if (a === "--budget") args.budget = Number(value());
-    else throw new Error(`unknown argument ${a}; usage: build.ts [--board id]... [--entry file --out dir] [--budget bytes]`);
-  }
+  walkArgs(argv, {
+    "--board": (v) => args.boards.push(v()),
+    "--entry": (v) => (args.entry = v()),
+    "--out": (v) => (args.out = v()),
+    "--budget": (v) => (args.budget = Number(v())),
+  }, "build.ts [--board id]... [--entry file --out dir] [--budget bytes]");
   return args;
 }
 
