@@ -295,13 +295,17 @@ function jsonLength(s: string): number {
 
 // ---- command line ----
 
-export function parseArgs(argv: string[], booleans: string[]): Record<string, string | true> {
+export function parseArgs(argv: string[], booleans: string[], values: string[]): Record<string, string | true> {
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith("--")) throw flashError("EUSAGE", `unexpected argument "${a}"`);
     const eq = a.indexOf("=");
     const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    // a mistyped flag (--buad) must not be ignored
+    if (!booleans.includes(name) && !values.includes(name)) {
+      throw flashError("EUSAGE", `unknown flag --${name}; known: ${[...values, ...booleans].map((f) => "--" + f).join(" ")}`);
+    }
     if (eq > 0) flags[name] = a.slice(eq + 1);
     else if (booleans.includes(name)) flags[name] = true;
     else {
@@ -355,7 +359,8 @@ function str(v: string | true | undefined): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const flags = parseArgs(argv, ["emulator", "runtime", "keep-config", "no-build", "verbose", "help"]);
+  const flags = parseArgs(argv, ["emulator", "runtime", "keep-config", "no-build", "verbose", "help"],
+    ["board", "port", "ssid", "key", "hostname", "baud", "console-port"]);
   if (flags.help) {
     console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 16).map((l) => l.slice(3)).join("\n"));
     return;

@@ -19,7 +19,7 @@ export function replArgs(o: { port: string; baud: number; boardJson: string }): 
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, []);
+  const flags = parseArgs(argv, [], ["port", "board", "baud"]);
   const board = findBoard(typeof flags.board === "string" ? flags.board : "esp32");
   const port = checkPort(typeof flags.port === "string" ? flags.port : undefined);
   const baud = typeof flags.baud === "string" ? Number(flags.baud) : boardBaud(board);

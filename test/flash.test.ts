@@ -14,7 +14,7 @@ import { defaultLan, LAB_KEY, LAB_SSID } from "../emulator/default-lan.ts";
 import { until } from "../emulator/espruino/testing.ts";
 import type { Lan, Router } from "../emulator/lan/lan.ts";
 import { ROOT } from "../scripts/build.ts";
-import { checkPort, cliBoardJson, findBoard, flash, runCli } from "../scripts/flash.ts";
+import { checkPort, cliBoardJson, findBoard, flash, parseArgs, runCli } from "../scripts/flash.ts";
 import { dnsData } from "./helpers/dns.ts";
 
 /** A raw client of the console: what a person with `nc 127.0.0.1 PORT` sees. */
@@ -173,7 +173,10 @@ describe("flash: the Espruino CLI into the emulated console", function () {
     }
   });
 
-  it("says what is wrong: unknown board (with the list), no port, nothing listening", async () => {
+  it("says what is wrong: unknown board (with the list), no port, a mistyped flag, nothing listening", async () => {
+    assert.throws(() => parseArgs(["--board", "esp32", "--buad", "9600"], ["verbose"], ["board", "baud"]),
+      (e: Error & { code?: string }) => e.code === "EUSAGE" && /unknown flag --buad; known: --board --baud --verbose/.test(e.message));
+    assert.deepEqual(parseArgs(["--board=esp32", "--baud", "9600", "--verbose"], ["verbose"], ["board", "baud"]), { board: "esp32", baud: "9600", verbose: true });
     assert.throws(() => findBoard("esp32-nope"), (e: Error & { code?: string }) => e.code === "EBOARD" && /esp32-nope/.test(e.message) && /\n  esp32 \(/.test(e.message));
     assert.throws(() => checkPort(undefined), (e: Error & { code?: string }) => e.code === "ENOPORT" && /--port/.test(e.message) && /--emulator/.test(e.message));
     assert.throws(() => checkPort("tcp://host:port"), (e: Error & { code?: string }) => e.code === "ENOPORT");
