@@ -38,6 +38,7 @@ const MEASURED: Array<[string, string]> = [
   ["'abc'.lastIndexOf('cd')", "-1"],
   ["'abc'.includes('cd')", "true"],
   ["'abc'.indexOf('cd', 1)", "2"],
+  ["['abc'.indexOf('zz'), 'abcabc'.indexOf('ca'), 'aab'.indexOf('ab'), 'abc'.indexOf('', 1), ''.indexOf('')]", "[-1,2,1,1,-1]"],
   // typed arrays: subarray() does not clamp its end (inside the buffer the board reads on)
   ["[new Uint8Array([1,2,3]).subarray(5).length, new Uint8Array([1,2,3]).subarray(-1).length, new Uint8Array([1,2,3]).subarray(2,1).length]", "[0,1,0]"],
   ["(function(){var b=new Uint8Array([9,8,7,6,5]);return [].slice.call(new Uint8Array(b.buffer,1,2).subarray(0,4))})()", "[8,7,6,5]"],

@@ -216,11 +216,15 @@ export const PRELUDE = String.raw`
   // ---------- String indexOf: a needle running past the end still matches (2v29) ----------
   // jswrap_string_indexOf compares with equalAtEndOfString: "abc".indexOf("cd") == 2 (measured),
   // so "abc".includes("cd") is true; "".indexOf("") is -1.
+  var nIndexOf = String.prototype.indexOf;
   function indexOf(sub, from) {
     var s = String(this), t = String(sub), i = 0, end = s.length - t.length + 1;
     if (t.length > s.length) return -1;
     if (typeof from == "number") { i = from | 0; if (i < 0) i = 0; if (i > end) i = end; }
-    for (; i < s.length; i++) {
+    if (!t.length) return i < s.length ? i : -1; // the board looks only where a char is
+    var whole = nIndexOf.call(s, t, i); // a whole match comes before any partial one at the end
+    if (whole >= 0) return whole;
+    for (i = Math.max(i, end); i < s.length; i++) {
       var n = Math.min(t.length, s.length - i);
       if (s.substr(i, n) === t.substr(0, n)) return i;
     }

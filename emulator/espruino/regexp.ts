@@ -37,7 +37,9 @@ const isWhitespace = (ch: number) => ch === 9 || ch === 11 || ch === 12 || ch ==
 const lower = (ch: number) => ((ch >= 65 && ch <= 90) || (ch >= 192 && ch <= 214) || (ch >= 216 && ch <= 222) ? ch + 32 : ch);
 const hex = (c: string) => parseInt(c, 16) || 0;
 
-/** C passes matchInfo by value: every call works on its own copy. */
+/** C passes matchInfo by value. Only "(" and ")" change what a callee passes on (the class
+ *  fields matchcharacter sets are reset before it returns), so those two copy and every other
+ *  step shares its caller's: the same semantics without an allocation per character. */
 const copy = (i: Info): Info => ({ ...i, groupStart: i.groupStart.slice(), groupEnd: i.groupEnd.slice() });
 
 /** The character at `pos`, 0 past the end (jsvStringIteratorGetChar). */
@@ -58,7 +60,7 @@ function nomatchfound(re: string, at: number, info: Info): EspruinoMatch | null 
     at++;
   }
   if (re[at] !== "|") return null;
-  return matchhere(re, at + 1, info.startIndex, copy(info));
+  return matchhere(re, at + 1, info.startIndex, info);
 }
 
 /** Whether one pattern character (or class) at re[at] matches str[pos], and its length. */
@@ -128,37 +130,39 @@ function matchhere(re: string, at: number, pos: number, info: Info): EspruinoMat
   if (at >= re.length || re[at] === "|") return matchfound(pos, info);
   if (re[at] === "^") {
     if (pos !== 0) return null;
-    return matchhere(re, at + 1, pos, copy(info));
+    return matchhere(re, at + 1, pos, info);
   }
   if (re[at] === "$") {
-    if (pos >= info.str.length) return matchhere(re, at + 1, pos, copy(info));
+    if (pos >= info.str.length) return matchhere(re, at + 1, pos, info);
     return nomatchfound(re, at + 1, info);
   }
   if (re[at] === "(") {
+    info = copy(info);
     info.groupStart[info.groups] = pos;
     info.groupEnd[info.groups] = pos;
     if (info.groups < MAX_GROUPS) info.groups++;
-    return matchhere(re, at + 1, pos, copy(info));
+    return matchhere(re, at + 1, pos, info);
   }
   if (re[at] === ")") {
+    info = copy(info);
     if (info.groups > 0) info.groupEnd[info.groups - 1] = pos;
-    return matchhere(re, at + 1, pos, copy(info));
+    return matchhere(re, at + 1, pos, info);
   }
   let [charMatched, charLength] = matchcharacter(re, at, info.str, pos, info);
   const op = re[at + charLength];
   if (op === "*" || op === "+") {
     if (!charMatched && op === "+") return nomatchfound(re, at + charLength + 1, info);
     const after = at + charLength + 1;
-    let last = matchhere(re, after, pos, copy(info));
+    let last = matchhere(re, after, pos, info);
     while (pos < info.str.length && charMatched) {
       pos++;
       [charMatched, charLength] = matchcharacter(re, at, info.str, pos, info);
-      const r = matchhere(re, after, pos, copy(info));
+      const r = matchhere(re, after, pos, info);
       if (r) last = r;
     }
     return last;
   }
-  if (pos < info.str.length && charMatched) return matchhere(re, at + charLength, pos + 1, copy(info));
+  if (pos < info.str.length && charMatched) return matchhere(re, at + charLength, pos + 1, info);
   return nomatchfound(re, at + charLength, info);
 }
 
@@ -179,8 +183,16 @@ export function espruinoMatch(source: string, str: string, start: number, ignore
   return r;
 }
 
-/** The constructor's shortcut: plain characters then `$` is matched as a suffix compare. */
+/** The constructor's shortcut: plain characters then `$` is matched as a suffix compare.
+ *  (Espruino works it out once, in the constructor: cached per pattern here.) */
+const tails = new Map<string, string | null>();
 function endsWith(source: string): string | null {
+  let t = tails.get(source);
+  if (t === undefined) tails.set(source, (t = suffixOf(source)));
+  return t;
+}
+
+function suffixOf(source: string): string | null {
   let ch = "", plain = true;
   const buf: string[] = [];
   for (const c of source) {
