@@ -1,7 +1,7 @@
 // The device entry: the boot sequence of a networked camera. Config comes from the Storage
 // file camnet.json: {"ssid", "key", "hostname", "ntp"?}. Each step logs one "[boot]" line;
 // a step that fails retries with backoff and never stops the others.
-import { caps, cameraFrame, freeMemory, listenTcp, now, readJSON, ifconfig } from "../src/platform/index";
+import { cameraFrame, freeMemory, listenTcp, now, readJSON, ifconfig } from "../src/platform/index";
 import { networkModule as network } from "../src/network/index";
 import { mdns } from "../src/mdns/service";
 import { ntptime } from "../src/ntptime/wired";
@@ -71,12 +71,12 @@ const accept: Parameters<typeof listenTcp>[1] = (s) => serve(s, route);
 
   mdns.advertise("_http._tcp", 80, { path: "/" });
   log("mdns: " + network.hostname() + ".local and _http._tcp on port 80 answered from link-up" +
-    (caps.nativeMdns ? " (the name by the firmware's responder)" : ""));
+    (CAMNET_BOARD.capabilities.nativeMdns ? " (the name by the firmware's responder)" : ""));
 
   const sta = network.WLAN(network.STA_IF);
   sta.active(true);
   network.events.on("disconnected", linkLog).on("reconnecting", linkLog);
-  if (caps.wifi && !config.ssid) {
+  if (CAMNET_BOARD.capabilities.wifi && !config.ssid) {
     log('config: no Wi-Fi SSID in camnet.json: add "ssid" and "key"; not joining any network');
     return;
   }

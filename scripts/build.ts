@@ -299,6 +299,10 @@ export async function buildBundle(opts: BundleOptions): Promise<BundleResult> {
     // Each capability read as CAMNET_BOARD.capabilities.<name> is a constant, so the other
     // boards' branches (the Linux build's resolv.conf, Wi-Fi on Linux) leave the bundle.
     for (const [k, v] of Object.entries(opts.board.capabilities)) define[`CAMNET_BOARD.capabilities.${k}`] = JSON.stringify(v);
+    // So are the profile's other fields: the object itself reaches the bundle only where code
+    // reads it whole (an object kept from load costs the board a JsVar per field).
+    const profile = JSON.parse(define.CAMNET_BOARD) as Record<string, unknown>;
+    for (const k of ["id", "defaultHostname", "buildTime", "capabilities"]) define[`CAMNET_BOARD.${k}`] = JSON.stringify(profile[k]);
   }
 
   // Stage 1: esbuild bundle, TypeScript stripped, output in memory.

@@ -4,7 +4,7 @@ import { asyncio } from "./asyncio/index";
 import { mdns } from "./mdns/service";
 import { networkModule } from "./network/index";
 import { ntptime } from "./ntptime/wired";
-import { caps, connectTcp, listenTcp, now, openUdp } from "./platform/index";
+import { connectTcp, listenTcp, now, openUdp } from "./platform/index";
 import { register } from "./register";
 import { socketModule } from "./socket/index";
 import { getaddrinfo } from "./socket/names";
@@ -13,7 +13,7 @@ import { ssl } from "./ssl/index";
 
 // The platform's functions one by one, not `import * as platform`: a namespace object would
 // keep every export (the firmware-only ones too) in the bundle.
-configureSockets({ caps, connectTcp, listenTcp, openUdp, now }, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
+configureSockets({ caps: CAMNET_BOARD.capabilities, connectTcp, listenTcp, openUdp, now }, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
 
 register({
   network: networkModule, asyncio, ssl, ntptime, mdns,

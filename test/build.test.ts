@@ -55,13 +55,15 @@ describe("build: every board profile", function () {
     });
   }
 
-  it("bakes each board's profile into its bundle (CAMNET_BOARD)", () => {
+  it("bakes each board's profile into its bundle (CAMNET_BOARD, its fields as constants)", () => {
     const esp = readFileSync(path.join(builds.get("esp32")!.outDir, "camnet.js"), "utf8");
     const linux = readFileSync(path.join(builds.get("linux")!.outDir, "camnet.js"), "utf8");
-    assert.match(esp, /id:"esp32"/);
+    assert.match(esp, /"espressif"/);
     assert.match(esp, /nativeMdns:!0/);
-    assert.match(linux, /id:"linux"/);
+    assert.match(linux, /"espruino"/);
     assert.match(linux, /nativeMdns:!1/);
+    // no profile object kept for life: each field read is a constant
+    assert.doesNotMatch(esp + linux, /defaultHostname:|buildTime:/);
   });
 
   it("prints a size table with a row per module and a total", () => {

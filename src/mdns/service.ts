@@ -3,7 +3,7 @@
 // changes, and the .local querier behind socket.getaddrinfo and friends.
 import { TYPE_A, TYPE_AAAA } from "../dns/message";
 import { events as netEvents, hostname as netHostname, STA_IF, WLAN } from "../network/index";
-import { caps, ifconfig, now, openUdp } from "../platform/index";
+import { ifconfig, now, openUdp } from "../platform/index";
 import { local } from "../socket/names";
 import { browse as browseWith, query as queryWith, Responder, reverseLookup } from "./index";
 import type { MdnsIO, Service } from "./index";
@@ -20,7 +20,7 @@ const io: MdnsIO = {
  *  its services survive link changes. Stock ESP32 firmware already answers <name>.local
  *  with ESP-IDF's responder (nativeMdns): a second responder for the same name would
  *  fight it, so ours then answers only the services, and only once the app advertises one. */
-const r = new Responder(io, { hostname: netHostname(), hostRecords: !caps.nativeMdns });
+const r = new Responder(io, { hostname: netHostname(), hostRecords: !CAMNET_BOARD.capabilities.nativeMdns });
 let on = false;
 
 // The link's events, one listener: "connected" (with the interface config, an array):
@@ -31,7 +31,7 @@ const link = (c?: unknown): void => {
     if (on) r.stop();
     on = false;
   } else if (on) r.addressChanged();
-  else if (!caps.nativeMdns || r.services.length) {
+  else if (!CAMNET_BOARD.capabilities.nativeMdns || r.services.length) {
     on = true;
     r.start().catch(() => (on = false));
   }

@@ -6,12 +6,9 @@
 // constant (scripts/build.ts), so another board's branch (Wi-Fi, the Linux build's
 // resolv.conf, certificate checks) is not in this board's bundle at all.
 import type {
-  Capabilities, CodedError, IfConfig, TcpStream, TlsOptions, UdpOptions, UdpSocket,
+  CodedError, IfConfig, TcpStream, TlsOptions, UdpOptions, UdpSocket,
 } from "./types";
 import { codedError } from "../util/errors";
-
-/** The board's capabilities (CAMNET_BOARD itself is a global: board.id, defaultHostname, buildTime). */
-export const caps: Capabilities = CAMNET_BOARD.capabilities;
 
 export { codedError };
 

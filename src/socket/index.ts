@@ -1,6 +1,5 @@
 // The `socket` module: CPython's constants, name functions and address helpers, with
 // Promises where Python blocks.
-import { caps } from "../platform/index";
 import { constants } from "./constants";
 import { inet_aton, inet_ntoa, inet_ntop, inet_pton } from "./inet";
 import {
@@ -13,7 +12,7 @@ export const socketModule: { [name: string]: unknown } = Object.assign(constants
   getaddrinfo, getfqdn, gethostbyaddr, gethostbyname, gethostbyname_ex, gethostname,
   getprotobyname, getservbyname, getservbyport,
   inet_aton, inet_ntoa, inet_ntop, inet_pton,
-  has_ipv6: caps.ipv6,
+  has_ipv6: CAMNET_BOARD.capabilities.ipv6,
   /** The stub resolver: `resolver.hosts["nas"] = ["192.168.1.5"]` adds a static entry. */
   resolver,
 });

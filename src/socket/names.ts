@@ -4,7 +4,7 @@ import { reverseName, textToIp } from "../dns/ip";
 import { createResolver } from "../dns/resolver";
 import type { Answer } from "../dns/resolver";
 import { dnsServers, hostname } from "../network/index";
-import { caps, connectTcp, hostByName, ifconfig, now, openUdp, randomBytes } from "../platform/index";
+import { connectTcp, hostByName, ifconfig, now, openUdp, randomBytes } from "../platform/index";
 import { addrinfo, fqdn, hostbynameEx } from "./addrinfo";
 import type { AddrInfo, Resolved } from "./addrinfo";
 import { gaierror } from "./errors";
@@ -45,7 +45,7 @@ function lookup(name: string, v4: boolean, v6: boolean): Promise<Found> {
 export const getaddrinfo = (host: string | null, port: number | string | null, family?: number,
   type?: number, proto?: number, flags?: number): Promise<AddrInfo[]> =>
   // the Linux build's interface is up before we start; on Wi-Fi boards, once joined
-  addrinfo(host, port, family, type, proto, flags, { v4_: !caps.wifi || ifconfig().ip != "0.0.0.0", v6_: caps.ipv6 }, lookup);
+  addrinfo(host, port, family, type, proto, flags, { v4_: !CAMNET_BOARD.capabilities.wifi || ifconfig().ip != "0.0.0.0", v6_: CAMNET_BOARD.capabilities.ipv6 }, lookup);
 
 /** The board's host name. A function of its own, not network.hostname itself: an argument
  *  given by mistake must not rename the board (CPython's takes none). */
