@@ -4,9 +4,10 @@
 //
 // The reader and the writer are one object, the socket itself, which gains the stream
 // methods below (StreamReader: read, readline, readexactly; StreamWriter: write, drain,
-// close, wait_closed, get_extra_info). The server start_server resolves to is the
-// listening socket (close, wait_closed).
-import { bytes, err, flat, methods, Socket, socket, take } from "../socket/socket";
+// close, wait_closed, get_extra_info): its receive queue is the stream's buffer. The server
+// start_server resolves to is the listening socket (close, wait_closed).
+import { oserror as err } from "../socket/errors";
+import { bytes, flat, methods, ready, Socket, socket, take } from "../socket/socket";
 import { SSLContext } from "../ssl/index";
 
 /** Waits until f(buffered bytes, EOF) says how many to take (undefined: wait for more). */
@@ -24,10 +25,7 @@ methods(Socket.prototype, {
 
   /** One line with its "\n"; at EOF what is left (maybe empty). */
   readline() {
-    return upTo(this, (b, eof) => {
-      const i = b.indexOf(10);
-      return i >= 0 ? i + 1 : eof && b.length;
-    });
+    return upTo(this, (b, eof) => b.indexOf(10) + 1 || eof && b.length);
   },
 
   /** Exactly n bytes; the peer closing first rejects with code EOF (IncompleteReadError),
@@ -35,7 +33,7 @@ methods(Socket.prototype, {
   readexactly(n) {
     return upTo(this, (b, eof) => {
       if (b.length >= n) return n;
-      if (eof) throw Object.assign(err("EOF", "IncompleteReadError: " + b.length + " of " + n + " bytes"), { partial: take(this.q_, n), expected: n });
+      if (eof) throw methods(err("EOF", "IncompleteReadError: " + b.length + " of " + n + " bytes") as any, { partial: take(this.q_, n), expected: n });
     });
   },
 
@@ -48,8 +46,7 @@ methods(Socket.prototype, {
 
   /** Waits while the platform's send buffer is full; rejects if the connection failed. */
   drain() {
-    const s = this;
-    return s.wait_(() => s.wr_() ? 0 : undefined);
+    return this.wait_(() => this.wr_() || undefined);
   },
 
   /** The platform finishes closing on its own; nothing is left to wait for here. */
@@ -59,8 +56,7 @@ methods(Socket.prototype, {
 
   /** "peername", "sockname", "socket"; else `d`. */
   get_extra_info(name, d) {
-    const s = this;
-    return ({ peername: s.p_, sockname: s.n_, socket: s } as any)[name] || d;
+    return ({ peername: this.p_, sockname: this.n_, socket: this } as any)[name] || d;
   },
 });
 
@@ -72,25 +68,21 @@ export interface StreamOptions {
 
 /** Resolves to [reader, writer]: both the connected socket. */
 export function open_connection(host: string, port: number, opts?: StreamOptions): Promise<[Socket, Socket]> {
-  const s = socket();
-  return s.wait_(() => {
-    const c = opts && opts.ssl;
+  const s = socket(), c = opts && opts.ssl;
+  return ready(s, () => {
     if (c) (c === true ? new SSLContext(16) : c).wrap_socket(s, { server_hostname: opts!.server_hostname || host });
     return s.connect([host, port]);
-  }).then(() => [s, s] as [Socket, Socket], (e) => {
-    s.close();
-    throw e;
-  });
+  }).then(() => [s, s]);
 }
 
 /** Calls callback(reader, writer) for every connection; resolves to the server. */
 export function start_server(callback: (r: Socket, w: Socket) => any, host: string | null, port: number,
   opts?: { ssl?: SSLContext }): Promise<Socket> {
   const s = socket();
-  return s.wait_(() => {
+  return ready(s, () => {
     if (opts && opts.ssl) opts.ssl.wrap_socket(s, { server_side: true });
-    return s.bind([host || "", port]);
-  }).then(() => s.listen()).then(() => {
+    return s.bind([host || "", port]).then(() => s.listen());
+  }).then(() => {
     const loop = () => {
       s.accept().then((r) => {
         loop();
@@ -99,9 +91,6 @@ export function start_server(callback: (r: Socket, w: Socket) => any, host: stri
     };
     loop();
     return s;
-  }, (e) => {
-    s.close();
-    throw e;
   });
 }
 

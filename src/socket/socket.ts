@@ -9,18 +9,21 @@
 //
 // Every operation that may wait is a check function re-run on each event of the socket
 // (wait_/poke_): it returns a value (done), undefined (keep waiting) or throws (fail). A
-// closed socket fails every check with EBADF.
+// closed socket fails every check with EBADF. The timeout is applied there, once.
 //
 // Methods sit on one shared prototype (an object literal: fewer bytes than a lowered class,
 // and no per-socket function objects). Fields ending in "_" are internal (the build renames
 // them to one or two letters):
+//   k_ the TCP state: undefined new, 1 connecting, 2 connected (stays after the peer's
+//      close), 3 listen() in progress, 4 listening
 //   c_ closed   t_ timeout (s; null waits forever, 0 non-blocking)   q_ received queue
-//   w_ waiters  h_ board sockets held   n_ local address   p_ peer   o_ socket options
-//   s_ TCP stream   l_ TCP listener   u_ UDP socket (promise)   b_ unbound broadcast helper
-//   e_ error that ended the connection   z_ the peer closed (or error)
-//   k_ connect/listen in progress   f_ send buffer full (wait for drain)   tls_ TLS options (ssl)
+//   w_ waiters  h_ board sockets held   n_ local address   p_ peer
+//   s_ TCP stream (null once closed)   l_ TCP listener   u_ UDP socket (promise)
+//   b_ unbound broadcast helper   e_ error that ended the connection   z_ no more to read
+//   f_ send buffer full (wait for drain)   g_ multicast group   tls_ TLS options (ssl)
+// Socket options are kept on the socket itself under "level.option" keys.
 import type { Capabilities, CodedError, TcpStream, TlsOptions, UdpOptions, UdpSocket } from "../platform/types";
-import { oserror } from "./errors";
+import { oserror as err } from "./errors";
 import { inet_ntoa } from "./inet";
 
 /** [ip, port] */
@@ -42,7 +45,7 @@ export interface Platform {
 /** getaddrinfo(host, port, 0, type): [family, type, proto, canonname, [ip, port]][]. */
 export type Resolve = (host: string, port: number, type: number) => Promise<[number, number, number, string, Address][]>;
 
-export let P: Platform;
+let P: Platform;
 // Board sockets in use by this module: the lwIP pool (caps.maxSockets) is shared by UDP,
 // TCP and TLS sockets and by listeners.
 let inUse = 0;
@@ -55,31 +58,31 @@ export function configure(platform: Platform, resolve?: Resolve): void {
   inUse = 0; // a new platform has no sockets open
 }
 
-export const err = oserror;
 const notConnected = () => err("ENOTCONN", "not connected", 107);
 const invalid = (what: string) => err("EINVAL", what, 22);
 
 /** UTF-8 for strings (the board has no TextEncoder); bytes pass through. */
 export function bytes(d: Data): Uint8Array {
   if (typeof d != "string") return d;
-  const o: number[] = [];
+  const o = new Uint8Array(d.length * 3);
+  let k = 0;
   for (let i = 0; i < d.length; i++) {
-    let c = d.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + (c - 0xd800) * 1024 + d.charCodeAt(++i) - 0xdc00;
-    let n = c < 128 ? 0 : c < 2048 ? 1 : c < 65536 ? 2 : 3; // continuation bytes
-    o.push(n ? (0xff00 >> n + 1) & 255 | c >> 6 * n : c);
-    while (n--) o.push(128 | c >> 6 * n & 63);
+    // c: the code point (a high surrogate takes the low one after it); n: continuation bytes
+    let c = d.charCodeAt(i), n = c < 128 ? 0 : c < 2048 ? 1 : c >> 10 == 54 ? (c = (c - 55232 << 10) + (d.charCodeAt(++i) & 1023), 3) : 2;
+    o[k++] = n ? 0xff00 >> n + 1 & 255 | c >> 6 * n : c;
+    while (n--) o[k++] = 128 | c >> 6 * n & 63;
   }
-  return new Uint8Array(o);
+  return o.subarray(0, k);
 }
 
 /** The parts joined into a new array. */
 export function cat(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  parts.forEach((p) => { len += p.length; });
-  const o = new Uint8Array(len);
-  len = 0;
-  parts.forEach((p) => { o.set(p, len); len += p.length; });
+  const o = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let n = 0;
+  parts.forEach((p) => {
+    o.set(p, n);
+    n += p.length;
+  });
   return o;
 }
 
@@ -94,12 +97,12 @@ export function flat(q: Uint8Array[]): Uint8Array {
  *  Quirk: Espruino's subarray does not clamp its end to the length (it reads past the
  *  end), so no end here is ever beyond it. */
 export function take(q: Uint8Array[], n: number): Uint8Array {
-  const b = q[0] && q[0].length < n ? flat(q) : q[0] || new Uint8Array(0);
+  const b = q.length && q[0].length >= n ? q[0] : flat(q);
   if (n < b.length) {
     q[0] = b.subarray(n);
     return b.subarray(0, n);
   }
-  q.splice(0, 1);
+  q.shift();
   return b;
 }
 
@@ -116,30 +119,31 @@ export interface Socket {
   q_: any[];
   w_: Waiter[];
   h_: number;
-  o_: { [k: string]: any };
   n_?: Address;
   c_?: number;
+  k_?: number;
   s_?: TcpStream | null;
-  l_?: { close(): void } | null;
+  l_?: { close(): void };
   u_?: Promise<UdpSocket>;
   b_?: Promise<UdpSocket>;
   e_?: CodedError;
   z_?: number;
-  k_?: number;
   f_?: number;
+  g_?: string;
   p_?: Address;
-  /** ssl: the TLS options for the platform (may refuse: CLOCK_NOT_SET). */
-  tls_?: () => TlsOptions;
+  /** ssl: the TLS options for the platform. */
+  tls_?: TlsOptions;
+  [option: string]: any;
 
   wait_<T>(check: () => T | PromiseLike<T> | undefined): Promise<T>;
   try_(w: Waiter): number | undefined;
-  poke_(): void;
+  poke_(...ignored: any[]): void;
   live_(): void;
   claim_(): void;
   free_(): void;
   state_(): void;
-  ready_(): number | undefined;
-  wr_(): boolean | null | undefined;
+  ready_(): any;
+  wr_(): any;
   put_(d: Uint8Array): void;
   addr_(a: Address): Promise<Address[]>;
   attach_(t: TcpStream, a: Address): void;
@@ -175,37 +179,31 @@ export interface Socket {
   get_extra_info(name: string, d?: any): any;
 }
 
-export const Socket = function (this: Socket, type: number) {
-  const s = this;
-  s.type = type;
-  s.t_ = null;
-  s.q_ = [];
-  s.w_ = [];
-  s.h_ = 0;
-  s.o_ = {};
-} as unknown as { new (type: number): Socket; prototype: Socket };
+/** Adds properties to an object (typed: `this` in methods is the object). */
+export const methods = Object.assign as <T>(proto: T, m: Partial<T> & ThisType<T>) => T;
 
-/** Adds methods to a prototype (typed: `this` in them is an instance). */
-export const methods = Object.assign as <T>(proto: T, m: Partial<T> & ThisType<T>) => void;
+export const Socket = function (this: Socket, type: number) {
+  methods(this, { type, t_: null, q_: [], w_: [], h_: 0 });
+} as unknown as { new (type: number): Socket; prototype: Socket };
 
 // Socket option keys (level "." option): SOL_SOCKET 1, SO_REUSEADDR 2, SO_BROADCAST 6;
 // IPPROTO_IP 0, IP_ADD_MEMBERSHIP 35.
 methods(Socket.prototype, {
   /** Resolves with check()'s first defined value, re-checked on every event; a throw
-   *  rejects. Honours the timeout: ETIMEDOUT, or EAGAIN at once when non-blocking. */
+   *  rejects. Honours the timeout: ETIMEDOUT, or EAGAIN when non-blocking (timeout 0). */
   wait_(check) {
     const s = this, t = s.t_;
     return new Promise((y, n) => {
       const w: Waiter = { c: check, y, n };
-      if (s.try_(w)) return;
-      if (t === 0) return n(err("EAGAIN", "nothing ready", 11));
-      if (t != null) {
-        w.t = setTimeout(() => {
-          s.w_.splice(s.w_.indexOf(w), 1);
-          n(err("ETIMEDOUT", "timed out", 110));
-        }, t * 1000);
+      if (!s.try_(w)) {
+        s.w_.push(w);
+        if (t != null) {
+          w.t = setTimeout(() => {
+            s.w_.splice(s.w_.indexOf(w), 1);
+            n(t ? err("ETIMEDOUT", "timed out", 110) : err("EAGAIN", "nothing ready", 11));
+          }, t * 1000);
+        }
       }
-      s.w_.push(w);
     });
   },
 
@@ -222,7 +220,8 @@ methods(Socket.prototype, {
     return 1;
   },
 
-  /** Every waiter re-checks; those done leave the list. */
+  /** Every waiter re-checks; those done leave the list. (Arguments are ignored: callers
+   *  pass the side effect that preceded it.) */
   poke_() {
     this.w_ = this.w_.filter((w) => !this.try_(w));
   },
@@ -233,8 +232,9 @@ methods(Socket.prototype, {
 
   /** Claims a board socket: EMFILE at the board's limit, before the platform is asked. */
   claim_() {
-    const max = CAMNET_BOARD.capabilities.maxSockets; // a build-time constant
-    if (inUse >= max) throw err("EMFILE", "all " + max + " sockets in use: close one", 24);
+    if (inUse >= CAMNET_BOARD.capabilities.maxSockets) {
+      throw err("EMFILE", "all " + CAMNET_BOARD.capabilities.maxSockets + " sockets in use: close one", 24);
+    }
     inUse++;
     this.h_++;
   },
@@ -246,11 +246,11 @@ methods(Socket.prototype, {
     }
   },
 
-  /** Throws the error that ended the connection, or ENOTCONN when there never was one. */
+  /** Throws the error that ended the connection, or ENOTCONN unless connecting or connected. */
   state_() {
     const s = this;
     if (s.e_) throw s.e_;
-    if (!s.s_ && !s.k_ && !s.z_) throw notConnected();
+    if (!(s.k_! < 3)) throw notConnected();
   },
 
   /** Truthy when a read can complete (data, or EOF); throws when it never will. */
@@ -259,11 +259,11 @@ methods(Socket.prototype, {
     return s.q_.length || (s.state_(), s.z_);
   },
 
-  /** True when a write can go now; false while connecting or the send buffer is full. */
+  /** Truthy when a write can go now; falsy while connecting or the send buffer is full. */
   wr_() {
     const s = this;
     s.state_();
-    if (!s.s_ && !s.k_) throw err("EPIPE", "the peer closed", 32);
+    if (s.k_! > 1 && !s.s_) throw err("EPIPE", "the peer closed", 32);
     return s.s_ && !s.f_;
   },
 
@@ -283,38 +283,32 @@ methods(Socket.prototype, {
     const s = this;
     s.s_ = t;
     s.p_ = a;
-    s.k_ = 0;
-    t.ondata = (d) => {
-      s.q_.push(d);
-      s.poke_();
-    };
-    t.ondrain = () => {
-      s.f_ = 0;
-      s.poke_();
-    };
+    s.k_ = 2;
+    t.ondata = (d) => s.poke_(s.q_.push(d));
+    t.ondrain = () => s.poke_(s.f_ = 0);
     t.onerror = (e) => {
       s.e_ = e;
     };
     t.onclose = () => {
-      if (s.s_) {
-        s.s_ = null;
-        s.free_();
-      }
-      s.z_ = 1;
-      s.poke_();
+      if (s.s_) s.free_();
+      s.s_ = null;
+      s.poke_(s.z_ = 1);
     };
   },
 
   /** Connects to l[i], else to the next address (seed 000: a name may have several
    *  addresses; each is tried in turn until one connects). The timeout applies to each
-   *  attempt; a stream that arrives after a timeout or close is closed at once. */
+   *  attempt; a stream that arrives after a timeout or close is closed at once. Where the
+   *  firmware verifies certificates, a clock never set refuses before anything is sent. */
   open_(l, i) {
-    const s = this, a = l[i], tls = s.tls_ && s.tls_(); // may refuse (CLOCK_NOT_SET) before anything is sent
-    let r: any;
+    const s = this, a = l[i], tls = s.tls_;
+    let r: any; // 1 connected, an error, or 2 given up
+    if (CAMNET_BOARD.capabilities.tlsVerify && tls && tls.verify && P.now() < 1577836800000) { // before 2020
+      throw err("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
+    }
     s.claim_();
     P.connectTcp(a[0], a[1], tls).then((t) => {
-      if (r || s.c_) t.destroy();
-      else s.attach_(t, a);
+      r || s.c_ ? t.destroy() : s.attach_(t, a);
       r = 1;
     }, (e) => {
       r = r || e;
@@ -340,8 +334,7 @@ methods(Socket.prototype, {
       u.onmessage = (d, ip, port) => {
         const p = s.p_;
         // a connected UDP socket takes its peer's datagrams only; at most 32 wait
-        if ((!p || p[0] == ip && p[1] == port) && s.q_.length < 32) s.q_.push([d, [ip, port]]);
-        s.poke_();
+        s.poke_((!p || p[0] == ip && p[1] == port) && s.q_.length < 32 && s.q_.push([d, [ip, port]]));
       };
       return u;
     }, (e) => {
@@ -355,8 +348,8 @@ methods(Socket.prototype, {
   connect(address) {
     const s = this;
     return s.wait_(() => {
-      if (s.type == 2) return s.addr_(address).then((l) => { s.p_ = l[0]; });
-      if (s.s_ || s.k_ || s.l_) throw err("EISCONN", "already connected", 106);
+      if (s.type > 1) return s.addr_(address).then((l) => { s.p_ = l[0]; });
+      if (s.k_) throw err("EISCONN", "already connected", 106);
       s.k_ = 1;
       return s.addr_(address).then((l) => s.open_(l, 0)).catch((e) => {
         s.k_ = 0;
@@ -370,9 +363,9 @@ methods(Socket.prototype, {
   bind(address) {
     const s = this, port = address[1];
     return s.wait_<unknown>(() => {
-      if (s.n_ || s.u_ || s.s_) throw invalid("already bound");
+      if (s.n_ || s.u_ || s.k_) throw invalid("already bound");
       s.n_ = ["0.0.0.0", port];
-      return s.type == 2 ? s.u_ = s.udp_({ port, group: s.o_.g, reuse: s.o_["1.2"] }) : 0;
+      return s.type > 1 ? s.u_ = s.udp_({ port, group: s.g_, reuse: s["1.2"] }) : 0;
     });
   },
 
@@ -380,22 +373,19 @@ methods(Socket.prototype, {
   listen() {
     const s = this;
     return s.wait_<unknown>(() => {
-      if (s.l_ || s.k_) return 0;
-      if (s.type == 2 || s.s_ || !s.n_) throw invalid("bind() first");
-      const tls = CAMNET_BOARD.capabilities.tlsServer && s.tls_ ? s.tls_() : undefined;
+      if (s.k_! > 2) return 0;
+      if (s.type > 1 || s.k_ || !s.n_) throw invalid("bind() first");
       s.claim_();
-      s.k_ = 1;
+      s.k_ = 3;
       return P.listenTcp(s.n_[1], (t) => {
         const c = new Socket(1);
-        inUse++;
-        c.h_ = 1;
+        inUse += c.h_ = 1;
         c.attach_(t, [t.remoteAddress, t.remotePort]);
-        s.q_.push([c, c.p_]);
-        s.poke_();
-      }, tls).then((l) => {
-        s.k_ = 0;
+        s.poke_(s.q_.push([c, c.p_]));
+      }, CAMNET_BOARD.capabilities.tlsServer ? s.tls_ : undefined).then((l) => {
+        s.k_ = 4;
+        s.l_ = l;
         if (s.c_) l.close();
-        else s.l_ = l;
       }, (e) => {
         s.k_ = 0;
         s.free_();
@@ -407,7 +397,7 @@ methods(Socket.prototype, {
   accept() {
     const s = this;
     return s.wait_(() => {
-      if (!s.l_ && !s.k_) throw invalid("listen() first");
+      if (!(s.k_! > 2)) throw invalid("listen() first");
       return s.q_.shift();
     });
   },
@@ -421,7 +411,7 @@ methods(Socket.prototype, {
    *  send buffer has drained. UDP: one datagram to the connected peer. */
   sendall(data) {
     const s = this, d = bytes(data), q = [d];
-    return s.type == 2 ? s.sendto(d, s.p_!) : s.wait_(() => {
+    return s.type > 1 ? s.sendto(d, s.p_!) : s.wait_(() => {
       // 1 KB at a time while the platform takes them (big strings cost the board RAM)
       while (s.wr_()) {
         if (!q.length) return d.length;
@@ -439,35 +429,33 @@ methods(Socket.prototype, {
   recvfrom(n) {
     const s = this;
     return s.wait_(() => {
-      if (s.type == 1) return s.ready_() ? [take(s.q_, n), s.p_] : undefined;
+      if (s.type < 2) return s.ready_() ? [take(s.q_, n), s.p_] : undefined;
       const m = s.q_.shift();
       return m && [take([m[0]], n), m[1]];
     });
   },
 
+  /** Broadcast needs SO_BROADCAST. Espruino cannot broadcast from a bound socket (the
+   *  platform says EACCES): such a datagram goes through an unbound helper socket, whose
+   *  replies arrive in this socket's queue too. */
   sendto(data, address) {
-    const s = this, d = bytes(data), bc = s.o_["1.6"];
+    const s = this, d = bytes(data);
     let a = address;
     const go = (u: UdpSocket) => {
       u.send(d, a[1], a[0]);
       return d.length;
     };
-    return s.type == 1 ? s.send(d) : s.wait_(() => {
+    return s.type < 2 ? s.sendall(d) : s.wait_(() => {
       if (!a) throw notConnected();
-      return s.addr_(a).then((l) => {
-        a = l[0];
-        return s.u_ || (s.u_ = s.udp_({}));
-      }).then((u) => {
+      return s.addr_(a).then((l) => (a = l[0], s.u_ || (s.u_ = s.udp_({})))).then((u) => {
+        const bc = s["1.6"];
         try {
-          if (!bc && a[0] == "255.255.255.255") throw 0;
-          return go(u);
+          if (bc || a[0] != "255.255.255.255") return go(u);
         } catch (e: any) {
-          if (e && e.code != "EACCES") throw e;
-          if (!bc) throw err("EACCES", "broadcast needs SO_BROADCAST", 13);
-          // Espruino cannot broadcast from a bound socket: send through an unbound one,
-          // whose replies arrive in this socket's queue too.
-          return (s.b_ || (s.b_ = s.udp_({}))).then(go);
+          if (e.code != "EACCES") throw e;
         }
+        if (!bc) throw err("EACCES", "broadcast needs SO_BROADCAST", 13);
+        return (s.b_ || (s.b_ = s.udp_({}))).then(go);
       });
     });
   },
@@ -480,9 +468,8 @@ methods(Socket.prototype, {
     if (!s.s_) throw notConnected();
     if (how) s.s_.end();
     if (how != 1) {
-      s.z_ = 1;
       s.q_ = [];
-      s.poke_();
+      s.poke_(s.z_ = 1);
     }
   },
 
@@ -492,13 +479,12 @@ methods(Socket.prototype, {
     if (!s.c_) {
       s.c_ = 1;
       if (s.s_) s.s_.end();
-      s.s_ = null;
       if (s.l_) s.l_.close();
       [s.u_, s.b_].forEach((x) => x && x.then((u) => u.close(), () => {}));
       inUse -= s.h_;
       s.h_ = 0;
       // connections accepted but never taken
-      s.q_.forEach((m) => { if (m[0] instanceof Socket) m[0].close(); });
+      if (s.k_! > 2) s.q_.forEach((m) => m[0].close());
       s.q_ = [];
       s.poke_();
     }
@@ -523,9 +509,10 @@ methods(Socket.prototype, {
   },
 
   getpeername() {
-    this.live_();
-    if (!this.p_) throw notConnected();
-    return this.p_;
+    const s = this;
+    s.live_();
+    if (!s.p_) throw notConnected();
+    return s.p_;
   },
 
   /** SO_REUSEADDR, SO_BROADCAST take effect. TCP_NODELAY is accepted and does nothing
@@ -536,27 +523,25 @@ methods(Socket.prototype, {
     s.live_();
     if (k == "0.35") {
       if (s.u_) throw invalid("join groups before bind()");
-      s.o_.g = inet_ntoa((value as Uint8Array).subarray(0, 4));
+      s.g_ = inet_ntoa((value as Uint8Array).subarray(0, 4));
     }
-    s.o_[k] = value;
+    s[k] = value;
   },
 
   getsockopt(level, option) {
     this.live_();
-    return this.o_[level + "." + option] || 0;
+    return this[level + "." + option] || 0;
   },
 });
 
 /** socket.socket(family=AF_INET, type=SOCK_STREAM, proto=0) */
 export function socket(family?: number, type?: number): Socket {
-  type = type || 1;
-  if ((family || 2) != 2 || type != 1 && type != 2) {
-    throw err("EAFNOSUPPORT", "AF_INET, SOCK_STREAM or SOCK_DGRAM only", 97);
-  }
+  if ((family || 2) != 2 || (type = type || 1) > 2) throw err("EAFNOSUPPORT", "AF_INET, SOCK_STREAM or SOCK_DGRAM only", 97);
   return new Socket(type);
 }
 
-const ready = (s: Socket, p: Promise<any>): Promise<Socket> => p.then(() => s, (e) => {
+/** The socket once f() (run as a check: a throw rejects) has settled; closed if it failed. */
+export const ready = (s: Socket, f: () => any): Promise<Socket> => s.wait_(f).then(() => s, (e) => {
   s.close();
   throw e;
 });
@@ -565,11 +550,11 @@ const ready = (s: Socket, p: Promise<any>): Promise<Socket> => p.then(() => s, (
 export function create_connection(address: Address, timeout?: number | null): Promise<Socket> {
   const s = socket();
   if (timeout !== undefined) s.settimeout(timeout);
-  return ready(s, s.connect(address));
+  return ready(s, () => s.connect(address));
 }
 
 /** A listening TCP socket. */
 export function create_server(address: Address): Promise<Socket> {
   const s = socket();
-  return ready(s, s.bind(address).then(() => s.listen()));
+  return ready(s, () => s.bind(address).then(() => s.listen()));
 }

@@ -6,12 +6,14 @@
 //     downgraded;
 //   - firmware that verifies gets the CA, the server name and verify; its failures come
 //     back from the platform as CERT_UNKNOWN_CA, CERT_EXPIRED, CERT_HOSTNAME_MISMATCH, and
-//     CLOCK_NOT_SET is raised here when the board's clock was never set;
+//     the socket's connect raises CLOCK_NOT_SET when the board's clock was never set;
 //   - Espruino cannot start TLS on a connected socket: wrap before connect() (or listen());
 //     wrapping a connected or listening socket is refused with EISCONN.
-// wrap_socket returns the socket itself, set to connect (or listen) through TLS.
+// wrap_socket returns the socket itself, carrying the TLS options as plain data (`tls_`)
+// that its connect() (or listen()) hands to the platform.
 // The firmware takes DER only, so PEM text is decoded here; bytes are taken as DER.
-import { cat, err, methods, P, type Data, type Socket } from "../socket/socket";
+import { oserror as err } from "../socket/errors";
+import { cat, methods, type Data, type Socket } from "../socket/socket";
 
 export const CERT_NONE = 0;
 export const CERT_REQUIRED = 2;
@@ -23,35 +25,17 @@ export const PROTOCOL_TLS_SERVER = 17;
 export function toDer(x: Data, key?: unknown): Uint8Array {
   if (typeof x != "string") return x;
   // "-----BEGIN X-----\nbody\n-----END X-----": labels at 1, 5, ...; bodies at 2, 6, ...
-  const p = x.split("-----"), out: Uint8Array[] = [];
-  for (let i = 2; i < p.length; i += 4) {
-    if ((p[i - 1].indexOf("KEY") >= 0) == !!key) {
-      // base64
-      const o: number[] = [], b = p[i];
-      let acc = 0, bits = 0;
-      for (let j = 0; j < b.length; j++) {
-        // A-Z a-z 0-9 + / -> 0..63; anything else (white space, "=") is out of range
-        const c = b.charCodeAt(j), v = c > 96 ? c - 71 : c > 64 ? c - 65 : c > 47 ? c + 4 : c == 43 ? 62 : c == 47 ? 63 : -1;
-        if (v >>> 0 < 64) {
-          acc = acc << 6 | v;
-          bits += 6;
-          if (bits >= 8) o.push(acc >> (bits -= 8) & 255);
-        }
-      }
-      out.push(new Uint8Array(o));
-    }
-  }
-  if (!out.length) throw err("EINVAL", "no PEM " + (key ? "key" : "certificate"), 22);
-  return cat(out);
+  const p = x.split("-----");
+  let o = ""; // DER as a binary string (atob skips the white space)
+  for (let i = 2; i < p.length; i += 4) if ((p[i - 1].indexOf("KEY") >= 0) == !!key) o += atob(p[i]);
+  if (!o) throw err("EINVAL", "no PEM " + (key ? "key" : "certificate"), 22);
+  return new Uint8Array(o.length).map((_, i) => o.charCodeAt(i));
 }
 
 export interface WrapOptions {
   server_hostname?: string;
   server_side?: boolean;
 }
-
-// 2020-01-01: a clock before this was never set (SNTP not run yet).
-const CLOCK_FLOOR = 1577836800000;
 
 export interface SSLContext {
   protocol?: number;
@@ -70,10 +54,8 @@ export interface SSLContext {
 /** SSLContext(protocol): defaults as CPython, PROTOCOL_TLS_CLIENT verifies (CERT_REQUIRED,
  *  check_hostname); anything else does not. */
 export const SSLContext = function (this: SSLContext, protocol?: number) {
-  const client = protocol == PROTOCOL_TLS_CLIENT;
   this.protocol = protocol;
-  this.verify_mode = client ? CERT_REQUIRED : CERT_NONE;
-  this.check_hostname = client;
+  this.verify_mode = (this.check_hostname = protocol == 16) ? 2 : 0;
 } as unknown as { new (protocol?: number): SSLContext; prototype: SSLContext };
 
 methods(SSLContext.prototype, {
@@ -88,11 +70,10 @@ methods(SSLContext.prototype, {
   },
 
   wrap_socket(sock, opts) {
-    const c = this, o = opts || {}, host = o.server_hostname, server = o.server_side;
-    const verify = c.verify_mode != CERT_NONE;
+    const c = this, o = opts || {}, host = o.server_hostname, server = o.server_side, verify = c.verify_mode > 0;
     sock.live_();
     if (c.check_hostname && (!verify || !host && !server)) {
-      throw err("EINVAL", "check_hostname needs CERT_REQUIRED, server_hostname", 22);
+      throw err("EINVAL", "check_hostname needs CERT_REQUIRED and server_hostname", 22);
     }
     // Capabilities are build-time constants: another board's branch leaves the bundle.
     if (CAMNET_BOARD.capabilities.tlsVerify) {
@@ -105,11 +86,8 @@ methods(SSLContext.prototype, {
     } else if (server) {
       throw err("EOPNOTSUPP", "no TLS server on this firmware", 95);
     }
-    if (sock.s_ || sock.k_ || sock.l_) throw err("EISCONN", "wrap before connect()", 106);
-    sock.tls_ = () => {
-      if (CAMNET_BOARD.capabilities.tlsVerify && verify && P.now() < CLOCK_FLOOR) throw err("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
-      return { ca: c.ca_, cert: c.cert_, key: c.key_, servername: host, verify };
-    };
+    if (sock.k_) throw err("EISCONN", "wrap before connect()", 106);
+    sock.tls_ = { ca: c.ca_, cert: c.cert_, key: c.key_, servername: host, verify };
     return sock;
   },
 });
@@ -119,13 +97,13 @@ methods(SSLContext.prototype, {
 export function wrap_socket(sock: Socket, o?: WrapOptions & {
   cert_reqs?: number; ca_certs?: Data; certfile?: Data; keyfile?: Data;
 }): Socket {
-  o = o || {};
   const c = new SSLContext();
-  c.verify_mode = o.cert_reqs || CERT_NONE;
+  o = o || {};
+  c.verify_mode = o.cert_reqs || 0;
   if (o.ca_certs) c.load_verify_locations(o.ca_certs);
   if (o.certfile) c.load_cert_chain(o.certfile, o.keyfile);
   return c.wrap_socket(sock, o);
 }
 
 /** The module as `require("ssl")` gives it (a plain object: no getter per export). */
-export const ssl = { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER, SSLContext, wrap_socket };
+export const ssl = { CERT_NONE: 0, CERT_REQUIRED: 2, PROTOCOL_TLS_CLIENT: 16, PROTOCOL_TLS_SERVER: 17, SSLContext, wrap_socket };
