@@ -52,6 +52,33 @@ describe("espruino net/tls/dgram", function () {
     assert.ok(board.quirks.some((q) => q.includes("Unable to create socket")));
   });
 
+  it("bulk echo: 1 KB writes each drained before the next, data back in chunkSize (536) pieces, every byte in order", async function () {
+    const { lan, board } = await online();
+    const peer = lan.addHost({ ip: "192.168.1.50" });
+    peer.tcpListen(7, (s) => s.on("data", (d: Buffer) => s.write(d)));
+    board.eval(`globalThis.r = {sizes: [], got: "", sent: "", writes: [], drains: 0};
+      var c = require("net").connect({host: "192.168.1.50", port: 7}, function () {
+        var k = 0;
+        function next() {
+          if (k == 40) return;
+          var s = ""; for (var i = 0; i < 1024; i++) s += String.fromCharCode((k * 7 + i) & 255);
+          k++; r.sent += s; r.writes.push(c.write(s));
+        }
+        c.on("drain", function () { r.drains++; next(); });
+        next();
+      });
+      c.on("data", function (d) { r.sizes.push(d.length); r.got += d; });`);
+    await until(() => (board.eval("r.got.length") as number) >= 40 * 1024, "echo");
+    const r = board.eval("r") as { sizes: number[]; got: string; sent: string; writes: boolean[]; drains: number };
+    assert.equal(r.got.length, r.sent.length);
+    assert.ok(r.got === r.sent, "the bytes came back in order");
+    assert.deepEqual([...r.writes], new Array(40).fill(false), "write() always returns false");
+    assert.ok(r.drains >= 40, "a drain after every write");
+    assert.ok(r.sizes.every((n) => n > 0 && n <= 536), `pieces of at most 536 bytes: ${r.sizes.join(",")}`);
+    assert.ok(r.sizes.length >= Math.ceil((40 * 1024) / 536));
+    board.eval("c.end()");
+  });
+
   it("net.createServer: the board serves a LAN client", async function () {
     const { lan, board } = await online();
     board.eval(`var srv = require("net").createServer(function (s) { s.on("data", function (d) { s.write(d.toUpperCase()); s.end(); }); }); srv.listen(23);`);

@@ -29,6 +29,11 @@ describe("espruino sandbox: globals", function () {
       "Hi", "ab", "\u0001,", "A", "xx",
     ]);
     assert.deepEqual(ev(`[E.toUint8Array("\\x05\\x06")[1], new Uint8Array(E.toArrayBuffer("\\x01\\x02"))[1], typeof E.hwRand()]`), [6, 2, "number"]);
+    // a long binary string: one byte per char, in order, into a Uint8Array of the board's realm
+    assert.deepEqual(ev(`var s = ""; for (var i = 0; i < 3000; i++) s += String.fromCharCode(i & 255);
+      var u = E.toUint8Array(s), ok = u instanceof Uint8Array && u.length == 3000;
+      for (i = 0; i < 3000; i++) ok = ok && u[i] == (i & 255);
+      [ok, E.toString(u) === s, E.toUint8Array("").length]`), [true, true, 0]);
     assert.equal(ev(`String.fromCharCode(0x263A).charCodeAt(0)`), 0x3a, "fromCharCode is 8-bit");
     assert.equal(ev(`atob(btoa(String.fromCharCode(255,0,128))).charCodeAt(0)`), 255);
   });

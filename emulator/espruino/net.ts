@@ -18,7 +18,7 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import type { TcpServerHandle } from "../lan/types.ts";
-import { binaryToBytes, bytesToBinary, isBinaryString } from "./binary.ts";
+import { binaryToBytes, isBinaryString } from "./binary.ts";
 import { socketError } from "./dgram.ts";
 import { isIpv4 } from "./network.ts";
 import { isLinux } from "./profile.ts";
@@ -36,7 +36,10 @@ interface ConnState {
   closed: boolean;
   ending: boolean;
   hasSocket: boolean;
-  inflight: number;
+  /** The host stream's buffer is full (its "drain" is awaited). */
+  full: boolean;
+  /** A flush pass is queued. */
+  flushing: boolean;
 }
 
 export const TLS_VERIFY_ERRORS = { unknownCa: -16, expired: -17, hostMismatch: -18 } as const;
@@ -69,7 +72,7 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
 
   const newConn = (): [Record<string, unknown>, ConnState] => {
     const sock = realm.instance(socketProto);
-    const s: ConnState = { stream: null, ready: false, pending: [], buffered: "", closed: false, ending: false, hasSocket: false, inflight: 0 };
+    const s: ConnState = { stream: null, ready: false, pending: [], buffered: "", closed: false, ending: false, hasSocket: false, full: false, flushing: false };
     states.set(sock, s);
     realm.onListenerAdded(sock, (evt) => {
       if (evt === "data" && s.buffered) {
@@ -92,6 +95,7 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
     const stream = s.stream;
     s.stream = null;
     if (stream) {
+      if (stream.writableCorked) stream.uncork(); // what the board handed over still leaves
       stream.removeAllListeners("data");
       stream.on("error", () => {});
       stream.destroy();
@@ -112,35 +116,50 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
   }
 
   function flush(sock: object, s: ConnState): void {
+    s.flushing = false;
     if (!s.ready || !s.stream) return;
     const out = s.pending;
-    s.pending = [];
-    for (const b of out) {
-      s.inflight++;
-      s.stream.write(b, () => {
-        s.inflight--;
-        if (s.inflight === 0 && !s.closed && s.pending.length === 0) realm.emit(sock, "drain");
-      });
+    if (out.length) {
+      s.pending = [];
+      const stream = s.stream;
+      // The pass hands the bytes to the TCP stack (lwIP's send buffer: here the host stream's
+      // buffer, corked until the host's next tick so that the passes of one tick leave in one
+      // host write). "drain" follows the hand-over, or waits while that buffer is full.
+      if (!stream.writableCorked) {
+        stream.cork();
+        setImmediate(() => stream.uncork());
+      }
+      if (stream.write(out.length === 1 ? out[0]! : Buffer.concat(out))) realm.emit(sock, "drain");
+      else if (!s.full) {
+        s.full = true;
+        stream.once("drain", () => {
+          s.full = false;
+          if (!s.closed && s.pending.length === 0) realm.emit(sock, "drain");
+        });
+      }
     }
     if (s.ending && s.stream) s.stream.end();
+  }
+  /** Queues one flush pass for the socket (however many writes came before it). */
+  function queueFlush(sock: object, s: ConnState): void {
+    if (s.flushing) return;
+    s.flushing = true;
+    rt.enqueue(() => flush(sock, s));
   }
 
   /** Wires a connected (or handshaken) Node stream to the socket object. */
   function attach(sock: object, s: ConnState, stream: Stream): void {
     s.stream = stream;
-    let queueLen = 0;
     stream.on("data", (chunk: Buffer) => {
-      // one chunkSize piece per idle-loop pass, as socketserver reads
-      for (let i = 0; i < chunk.length; i += rt.chunkSize) {
-        const piece = bytesToBinary(chunk.subarray(i, i + rt.chunkSize));
-        queueLen++;
-        rt.enqueue(() => {
-          queueLen--;
-          if (s.closed) return;
+      // one "data" event per chunkSize piece, as socketserver reads (one queue entry per
+      // host chunk: its pieces are queued in order, all in the same pass as before)
+      rt.enqueue(() => {
+        for (let i = 0; i < chunk.length && !s.closed; i += rt.chunkSize) {
+          const piece = chunk.toString("latin1", i, Math.min(i + rt.chunkSize, chunk.length));
           if (realm.hasListener(sock, "data")) realm.emit(sock, "data", piece);
           else s.buffered += piece;
-        });
-      }
+        }
+      });
     });
     stream.on("end", () => {
       rt.enqueue(() => {
@@ -155,7 +174,6 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
     stream.on("close", () => {
       rt.enqueue(() => destroy(sock, s, false));
     });
-    void queueLen;
   }
 
   /** On the board connect() blocks and a failure throws "Unable to create socket" out of
@@ -176,8 +194,8 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
       } else text = data;
       if (!isBinaryString(text)) rt.quirk("net: write() of chars above 255: only their low 8 bits go out");
       if (s.closed) return false;
-      s.pending.push(binaryToBytes(text));
-      rt.enqueue(() => flush(sock, s));
+      s.pending.push(Buffer.from(text, "latin1"));
+      queueFlush(sock, s);
       return false;
     },
     end(this: unknown, data: unknown) {
@@ -186,7 +204,7 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
       if (data !== undefined) (socketProto as Record<string, (d: unknown) => void>).write!.call(sock, data);
       if (s.closed) return;
       s.ending = true;
-      rt.enqueue(() => flush(sock, s));
+      queueFlush(sock, s);
     },
     destroy(this: unknown) {
       rt.quirk("net: socket.destroy() does not exist on Espruino");

@@ -17,6 +17,8 @@ interface Timer {
 
 /** Espruino's TIMER_MIN_INTERVAL is tiny; a 0 ms timer still waits for the next idle pass. */
 const MIN_INTERVAL = 0.01;
+/** Idle passes run in one host tick before the host's event loop runs again (see enqueue). */
+const PASSES_PER_TICK = 16;
 
 export class Runtime {
   readonly profile: BoardProfile;
@@ -32,6 +34,17 @@ export class Runtime {
   private out: (line: string) => void;
   private queue: Array<() => void> = [];
   private drainScheduled = false;
+  /** Idle passes run back to back in this host tick (see enqueue). */
+  private chained = 0;
+  private readonly chainedDrain = () => {
+    if (this.chained++ === 0) setImmediate(this.endTick);
+    this.drain();
+  };
+  private readonly chainDrain = () => process.nextTick(this.chainedDrain);
+  private readonly endTick = () => {
+    this.chained = 0;
+  };
+  private readonly freshDrain = () => this.drain();
   private timers: Timer[] = [];
   private hostTimer: NodeJS.Timeout | undefined;
   private resources = new Set<Closable>();
@@ -82,13 +95,18 @@ export class Runtime {
   }
 
   // ---- idle loop ----
-  /** Queues work for the next idle-loop pass (Espruino's jsiQueueEvents). */
+  /** Queues work for the next idle-loop pass (Espruino's jsiQueueEvents). The pass runs once
+   *  every microtask (promise reaction) has settled, as if it were the next setImmediate; up to
+   *  PASSES_PER_TICK passes run back to back that way (a nextTick queued by a microtask queued
+   *  last: Node drains the whole microtask queue before it), then the host's event loop gets
+   *  its turn (I/O, timers) through setImmediate. */
   enqueue(fn: () => void): void {
     if (!this.powered) return;
     this.queue.push(fn);
     if (!this.drainScheduled) {
       this.drainScheduled = true;
-      setImmediate(() => this.drain());
+      if (this.chained < PASSES_PER_TICK) queueMicrotask(this.chainDrain);
+      else setImmediate(this.freshDrain);
     }
   }
   private drain(): void {

@@ -296,8 +296,14 @@ export class Chip {
     const oneByteView = (v: unknown): v is Uint8Array => ArrayBuffer.isView(v) && (v as Uint8Array).BYTES_PER_ELEMENT === 1;
     defE("toString", (...args: unknown[]) =>
       args.length === 1 && oneByteView(args[0]) ? bytesToBinary(args[0]) : bytesToBinary(Uint8Array.from(collect(args))));
-    defE("toUint8Array", (...args: unknown[]) =>
-      realm.u8(args.length === 1 && typeof args[0] === "string" ? binaryToBytes(args[0]) : collect(args)));
+    const U8 = realm.global.Uint8Array as Uint8ArrayConstructor;
+    defE("toUint8Array", (...args: unknown[]) => {
+      if (args.length !== 1 || typeof args[0] !== "string") return realm.u8(collect(args));
+      // a binary string straight into a realm array (latin1: one byte per char, low 8 bits)
+      const u = new U8(args[0].length);
+      Buffer.from(u.buffer, u.byteOffset, u.length).write(args[0], "latin1");
+      return u;
+    });
     defE("toArrayBuffer", (s: unknown) => realm.arrayBuffer(binaryToBytes(String(s))));
     defE("toJS", (v: unknown) => JSON.stringify(v));
     defE("hwRand", () => randomBytes(4).readInt32LE(0));
