@@ -62,8 +62,11 @@ export function createDgramModule(chip: Chip): unknown {
       rt.quirk(`dgram: ${data.length}-byte datagram truncated to ${max} bytes (raise recvBufferSize)`);
       payload = data.subarray(0, max);
     }
-    const msg = bytesToBinary(payload);
-    realm.emit(sock, "message", msg, realm.data({ address: from.address, port: from.port, size: payload.length }));
+    const info = realm.obj();
+    info.address = from.address;
+    info.port = from.port;
+    info.size = payload.length;
+    realm.emit(sock, "message", bytesToBinary(payload), info);
   };
 
   const closeHandles = (s: DgramState) => {

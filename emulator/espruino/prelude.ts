@@ -181,10 +181,10 @@ export const PRELUDE = String.raw`
   // ---------- RegExp: Espruino's own matcher (emulator/espruino/regexp.ts), not V8's ----------
   // test(), match(), replace() and split() all go through exec (the spec's RegExpExec).
   var RXP = RegExp.prototype, gd = Object.getOwnPropertyDescriptor;
-  var flagsOf = gd(RXP, "flags").get, sourceOf = gd(RXP, "source").get;
+  var flagsOf = gd(RXP, "flags").get, sourceOf = gd(RXP, "source").get, stickyOf = gd(RXP, "sticky").get;
   hide(RXP, "exec", function exec(s) {
     var str = String(s), flags = flagsOf.call(this);
-    var r = host.regexExec(sourceOf.call(this), flags, str, this.lastIndex | 0, flags.indexOf("y") >= 0);
+    var r = host.regexExec(sourceOf.call(this), flags, str, this.lastIndex | 0, stickyOf.call(this));
     this.lastIndex = r.lastIndex;
     if (!r.match) return null;
     var m = r.match, a = [str.slice(m.index, m.end)];

@@ -10,6 +10,10 @@ export class Realm {
   readonly global: Record<string, unknown>;
   private readonly rt: Runtime;
   private readonly wrapper: (f: AnyFn, name: string) => AnyFn;
+  /** Realm functions making an empty object / array: per datagram, cheaper than compiling
+   *  "({})" with vm.runInContext each time. */
+  private readonly newObj: () => Record<string, unknown>;
+  private readonly newArr: () => unknown[];
   private readonly dataHooks = new WeakMap<object, (evt: string) => void>();
 
   constructor(context: vm.Context, rt: Runtime) {
@@ -20,6 +24,8 @@ export class Realm {
       "(function (f, name) { var w = function () { return f.apply(this, arguments); }; return w; })",
       context,
     ) as (f: AnyFn, name: string) => AnyFn;
+    this.newObj = vm.runInContext("(function () { return {}; })", context) as () => Record<string, unknown>;
+    this.newArr = vm.runInContext("(function () { return []; })", context) as () => unknown[];
   }
 
   run(code: string, filename = "espruino"): unknown {
@@ -31,12 +37,12 @@ export class Realm {
     return this.wrapper(f, name);
   }
   obj(props?: Record<string, unknown>): Record<string, unknown> {
-    const o = this.run("({})") as Record<string, unknown>;
+    const o = this.newObj();
     if (props) Object.assign(o, props);
     return o;
   }
   arr(items: unknown[] = []): unknown[] {
-    const a = this.run("[]") as unknown[];
+    const a = this.newArr();
     for (const x of items) a.push(x);
     return a;
   }

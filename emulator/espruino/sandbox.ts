@@ -1,7 +1,7 @@
 // The emulated chip: a `vm` context whose globals are only what Espruino 2v29 offers, with
 // Espruino's timers, events, E, process, require/Modules, getTime/setTime and print.
 import vm from "node:vm";
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { PRELUDE } from "./prelude.ts";
 import { espruinoExec } from "./regexp.ts";
 import { Realm } from "./realm.ts";
@@ -306,7 +306,17 @@ export class Chip {
     });
     defE("toArrayBuffer", (s: unknown) => realm.arrayBuffer(binaryToBytes(String(s))));
     defE("toJS", (v: unknown) => JSON.stringify(v));
-    defE("hwRand", () => randomBytes(4).readInt32LE(0));
+    // from a pool refilled 1 KB at a time: the resolver draws 4 per query (RFC 5452 ID + port)
+    const pool = Buffer.alloc(1024);
+    let poolAt = pool.length;
+    defE("hwRand", () => {
+      if (poolAt === pool.length) {
+        randomFillSync(pool);
+        poolAt = 0;
+      }
+      poolAt += 4;
+      return pool.readInt32LE(poolAt - 4);
+    });
     defE("getSizeOf", (v: unknown) => this.estimator.sizeOf(v) || 1);
     defE("setTimeZone", (h: unknown) => this.setTz(Math.round(Number(h) * 60)));
     defE("setDST", () => rt.quirk("E.setDST() stored but not applied by the emulator"));

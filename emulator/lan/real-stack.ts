@@ -10,6 +10,7 @@
 //   then reported as the stack's address, since Node does not expose a datagram's destination;
 // - `to.ttl` is not available.
 import dgram from "node:dgram";
+import dns from "node:dns";
 import net from "node:net";
 import { codedError, ipToInt, isIpv4, isMulticast } from "./ip.ts";
 import type { NetStack, RemoteInfo, TcpServerHandle, TcpStream, UdpHandle, UdpOptions } from "./types.ts";
@@ -31,6 +32,12 @@ function asTcpStream(socket: net.Socket): TcpStream {
   s.remote = { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 };
   s.local = { address: socket.localAddress ?? "0.0.0.0", port: socket.localPort ?? 0 };
   return s;
+}
+
+/** dgram's lookup for dotted addresses: the address itself, at once (others: dns.lookup). */
+function literalLookup(host: string, family: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  if (isIpv4(host)) cb(null, host, 4);
+  else dns.lookup(host, 4, cb);
 }
 
 export function realStack(address: string, options: RealStackOptions = {}): RealStack {
@@ -56,12 +63,18 @@ export function realStack(address: string, options: RealStackOptions = {}): Real
     for (const g of groups) {
       if (!isIpv4(g) || !isMulticast(ipToInt(g))) throw codedError("EINVAL", `"${g}" is not an IPv4 multicast group`);
     }
-    const socket = dgram.createSocket({ type: "udp4", reuseAddr: !!opts.reuseAddr });
+    // Every address reaching Node here is a dotted IPv4 one (bind's, and send checks), so the
+    // lookup is the identity, called back at once: Node's default (dns.lookup) defers each
+    // bind and each send by a tick; with this one bind completes inside socket.bind().
+    const socket = dgram.createSocket({ type: "udp4", reuseAddr: !!opts.reuseAddr, lookup: literalLookup });
     udpSockets.add(socket);
     const wildcard = groups.length > 0 || !!opts.broadcast;
     let bound = false;
     let closed = false;
-    const report = (err: Error) => opts.onError?.(err as Error & { code?: string });
+    // multicast send options, set at the first multicast send (most sockets never send one)
+    let multicastReady = false;
+    // errors stay asynchronous for the caller (a bind error now happens inside udpBind)
+    const report = (err: Error) => opts.onError && queueMicrotask(() => opts.onError!(err as Error & { code?: string }));
     socket.on("error", report);
     socket.on("message", (msg, rinfo) => {
       opts.onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), { address: rinfo.address, port: rinfo.port }, { address });
@@ -74,12 +87,9 @@ export function realStack(address: string, options: RealStackOptions = {}): Real
         bound = true;
         try {
           if (opts.broadcast) socket.setBroadcast(true);
-          socket.setMulticastTTL(255);
           // RFC 6762 §11: mDNS packets, unicast replies (QU, legacy) included, leave with IP
           // TTL 255; the OS default for unicast is 64.
           if (port === 5353) socket.setTTL(255);
-          socket.setMulticastLoopback(true);
-          if (address !== "0.0.0.0") socket.setMulticastInterface(address);
           for (const g of groups) {
             if (address !== "0.0.0.0") socket.addMembership(g, address);
             else socket.addMembership(g);
@@ -104,6 +114,12 @@ export function realStack(address: string, options: RealStackOptions = {}): Real
         const dst = ipToInt(to);
         if ((dst === 0xffffffff || dst === subnetBroadcast) && !opts.broadcast) {
           throw codedError("EACCES", `sending to broadcast ${to} needs the socket's broadcast option (SO_BROADCAST)`);
+        }
+        if (bound && !multicastReady && isMulticast(dst)) {
+          multicastReady = true;
+          socket.setMulticastTTL(255);
+          socket.setMulticastLoopback(true);
+          if (address !== "0.0.0.0") socket.setMulticastInterface(address);
         }
         if (ttl !== undefined && bound) {
           if (isMulticast(dst)) socket.setMulticastTTL(ttl);
