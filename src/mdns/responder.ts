@@ -1,12 +1,14 @@
 // The mDNS responder (RFC 6762) for <host>.local and the DNS-SD services (RFC 6763) the
-// app advertises. One flat list of records, each with its own state (probing or live, when
-// last multicast, when last unicast): that is all the memory it keeps, so a flood of
-// queries cannot grow it. Section numbers below are RFC 6762's.
+// app advertises. One flat table of records, each a resource record as the codec sends it
+// plus its state (live or probing, when last multicast, last unicast, when due to be
+// multicast): that is all the memory it keeps, so a flood of queries cannot grow it. One
+// timer and one routine (tick) send whatever is due: probes, announcements, delayed
+// answers. Section numbers below are RFC 6762's.
 //
 // The state lives in `_` properties (the build shortens them) and the logic in shared
 // functions: one responder keeps no closures alive, only its records (plain data).
 import {
-  CLASS_IN, FLAG_AA, FLAG_QR, FLAG_TC, TYPE_A, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
+  FLAG_AA, FLAG_QR, FLAG_TC, TYPE_A, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
   encodeMessage, parseMessage,
 } from "../dns/message";
 import type { Message, ResourceRecord } from "../dns/message";
@@ -37,30 +39,18 @@ export interface Service {
   /** "key=value" byte strings */
   txt: string[];
   /** The instance label was chosen (it does not follow the host name). */
-  fixed_: boolean;
+  f_: boolean;
 }
 
-/** One record we own, with its state (plain data: name, type, rdata). */
-interface Rec {
-  name_: string;
-  t: number;
-  d: any;
-  /** unique (cache-flush: 1) or shared (0) */
-  u: number;
-  /** live (claimed) or not yet (probing) */
-  l?: boolean;
-  /** last multicast, last unicast (ms; undefined: never, so every `now - s < x` is false) */
-  s?: number;
-  us?: number;
-  svc_?: Service;
-}
+/** One record we own (flush: unique), with its state: live (claimed) or probing; last
+ *  multicast, last unicast and when due to be multicast (ms; undefined: never, so every
+ *  `now - s < x` is false); the service it belongs to. */
+interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; v_?: Service }
 
-/** A record's identity: lowercase name, type and rdata bytes. With `rank`, its §8.2 rank
- *  instead: class and type as one UTF-16 unit each (string order is their numeric order),
- *  then the rdata, names uncompressed (a record under the root name compresses nothing),
- *  so the lexicographic tie-break is string order. (Our records: key(rr(r)).) */
-const key = (x: ResourceRecord, rank?: boolean): string => (rank ? "" : lower(x.name))
-  + String.fromCharCode(rank && x.rclass || 1, x.type)
+/** Class, type (one char each: string order is their numeric order) and rdata of `x`,
+ *  names uncompressed (under the root name nothing compresses): the record's identity
+ *  within its name, and its §8.2 rank (string order is the lexicographic tie-break). */
+const key = (x: ResourceRecord): string => String.fromCharCode(x.rclass || 1, x.type)
   + String.fromCharCode.apply(null, encodeMessage({ answers: [{ name: "", type: x.type, ttl: 0, data: x.data }] }).subarray(23) as any);
 
 /** "cam" -> "cam-2", "cam-2" -> "cam-3" (§9). */
@@ -72,137 +62,122 @@ export function nextName(name: string): string {
 // "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4)
 export { reverseName };
 
-const plain = (r: Rec): boolean => r.t != TYPE_NSEC;
-const nameOf = (r: Rec): string => lower(r.name_);
+/** Our record's identity (its data is ours: JSON says it all). */
+const id = (r: Rec): string => JSON.stringify([r.name, r.type, r.data]);
 
-/** `r` as a resource record. TTL (§10): 120 s for records with a host name (A, reverse PTR,
- *  SRV, and the NSECs, which all share a name with one of those), 4500 s for the others
- *  (shared PTRs, TXT). `z`: none, as owned (cache-flush on unique records); 0, a goodbye
- *  (TTL 0, §10.1); 1, legacy unicast (TTL 10, no cache-flush, §6.7); 2, a probe's
- *  proposed record (no cache-flush, §8.1). */
-const rr = (r: Rec, z?: number): ResourceRecord =>
-  ({ name: r.name_, type: r.t, ttl: z == 1 ? 10 : z === 0 ? 0 : r.t == TYPE_TXT || !r.u ? 4500 : 120, data: r.d, flush: !!r.u && !z });
+/** A copy of `r` with `ttl` and `flush` changed (goodbye, legacy, probe). */
+const as = (r: Rec, ttl: number, flush?: boolean): ResourceRecord => Object.assign({}, r, { ttl: ttl, flush: flush });
 
-/** Sends answers, with negative answers (NSEC, §6.1) and the RFC 6763 §12 additional
- *  records in Additional: after a service PTR its SRV and TXT; after that PTR or an
- *  SRV the host's address and NSEC; after an A its NSEC; no duplicates. Legacy: TTL
- *  <= 10, no cache-flush, no additional records (§6.7). Without an address:
- *  multicast, and marked sent. `list` may also be a message, sent as it is. */
-const reply = (R: Responder, list: Rec[] | Partial<Message>, a?: string, port?: number, legacy?: Message): void => {
-  if ((list as Rec[]).pop) {
-    const f = (r: Rec): ResourceRecord => rr(r, legacy && 1),
-      add = (list as Rec[]).filter((r) => !plain(r)), h = lower(R.hostname + LOCAL), now = R.io_.now();
-    if (!a) (list as Rec[]).forEach((r) => (r.s = now));
-    if (!(list as Rec[]).length) return;
-    if (!legacy) {
-      (list as Rec[]).forEach((a) => R.recs_.forEach((r) => {
-        const p = a.t == TYPE_PTR && a.svc_, n = nameOf(r);
-        if (r.l && !has(list as Rec[], r) && (p && r.svc_ == a.svc_ && r.t != TYPE_PTR
-          || (p || a.t == TYPE_SRV) && n == h || a.t == TYPE_A && n == nameOf(a) && !plain(r))) add1(add, r);
-      }));
-    }
-    list = {
-      flags: FLAG_QR | FLAG_AA, id: legacy && legacy.id, questions: legacy && legacy.questions,
-      answers: (list as Rec[]).filter(plain).map(f), additionals: add.map(f),
-    };
-  }
+const send = (R: Responder, m: Partial<Message>, a?: string, port?: number): void => {
   try {
-    R.ch_!.sock_.send(encodeMessage(list as Partial<Message>), port || PORT, a || GROUP);
+    R.ch_!.sock_.send(encodeMessage(m), port || PORT, a || GROUP);
   } catch (e) {
     // the link went away: nothing to tell anyone
   }
 };
 
-/** With `c`, (re)starts probing after `c` ms (1: the default, a random 0-250 ms, §8.1; 5 s
- *  once 15 conflicts came within 10 s). Without, the probe itself: three 250 ms apart, ANY
- *  questions with QU for each name, the proposed records in Authority without cache-flush
- *  (§8.1); 250 ms after the third the names are ours, announced twice, 1 s apart,
- *  cache-flush on unique records (§8.3). */
-const probe = (R: Responder, c?: number): void => {
-  const io = R.io_, hits = R.hits_, p = R.recs_.filter((r) => !r.l && r.u && plain(r)), q: string[] = [];
-  io.clearTimeout(R.pt_);
-  R.pt_ = undefined;
-  if (c) R.probes_ = 0;
-  else if (R.probes_++ < 3 && p.length) {
-    p.forEach((r) => add1(q, r.name_));
-    reply(R, {
-      questions: q.map((n) => ({ name: n, type: TYPE_ANY, qu: true })),
-      authorities: p.map((r) => rr(r, 2)),
-    });
-    c = 250;
+/** Sends `rs` (by multicast unless to `a`: then marked sent), NSECs (§6.1) in Additional
+ *  with the RFC 6763 §12 records: those named by an answer's rdata (a PTR's instance, an
+ *  SRV's host), and the NSEC of each name, no duplicates. `m`: a legacy query (§6.7): its
+ *  ID and questions echoed, TTL 10, no cache-flush, nothing more in Additional. */
+const reply = (R: Responder, rs: Rec[], a?: string, port?: number, m?: Message): void => {
+  const all = rs.slice(), f = (r: Rec): ResourceRecord => (m ? as(r, 10) : r), now = R.io_.now();
+  let i = 0, x: any;
+  if (!a) rs.forEach((r) => (r.s = now));
+  for (; !m && (x = all[i]); i++) {
+    R.recs_.forEach((r) => r.l && (r.name == lower(x.data.target || x.data) && r.type != TYPE_PTR
+      || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
   }
-  if (c) {
-    R.pt_ = io.setTimeout(() => probe(R), c > 1 ? c : hits.length > 14 && io.now() - hits[0] < 10000 ? 5000 : io.random() * 250);
-    return;
+  if (rs.length) {
+    send(R, {
+      flags: FLAG_QR | FLAG_AA, id: m && m.id, questions: m && m.questions,
+      answers: rs.filter((r) => r.type != TYPE_NSEC).map(f), additionals: all.filter((r) => r.type == TYPE_NSEC || !has(rs, r)).map(f),
+    }, a, port);
   }
-  const fresh = R.recs_.filter((r) => !r.l);
-  fresh.forEach((r) => {
-    r.l = true;
-    if (plain(r)) add1(R.ann_, r);
-  });
-  reply(R, fresh.filter(plain));
-  if (fresh.length) {
-    io.clearTimeout(R.at_);
-    R.at_ = io.setTimeout(() => {
-      const a = R.ann_.filter((r) => r.l && has(R.recs_, r));
-      R.ann_ = [];
-      R.at_ = undefined;
-      reply(R, a);
-    }, 1000);
-  }
-  if (fresh.some((r) => nameOf(r) == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
-  // start() is done
-  if (R.ready_) R.ready_();
-  R.ready_ = null;
 };
 
-/** Builds the record list from the host name, address and services (none when `z` is 2:
+/** The one timer's routine. Probing (due at pd_): three probes 250 ms apart, ANY questions
+ *  with QU for each name, the proposed records in Authority without cache-flush (§8.1);
+ *  250 ms after the third the names are ours, announced at once and again 1 s later
+ *  (§8.3). Then the records due (w) go out together, and the timer is set for the next. */
+const tick = (R: Responder): void => {
+  const io = R.io_, now = io.now(), recs = R.recs_, p = recs.filter((r) => !r.l && r.flush && r.type != TYPE_NSEC), q: string[] = [];
+  let t = 9e15;
+  io.clearTimeout(R.tm_);
+  if (R.pd_ <= now) {
+    if (R.probes_++ < 3 && p.length) {
+      p.forEach((r) => add1(q, r.name));
+      send(R, { questions: q.map((n) => ({ name: n, type: TYPE_ANY, qu: true })), authorities: p.map((r) => as(r, r.ttl)) });
+      R.pd_ = now + 250;
+    } else {
+      const fresh = recs.filter((r) => !r.l);
+      R.pd_ = t;
+      fresh.forEach((r) => (r.l = true, r.w = now + 1000));
+      reply(R, fresh);
+      if (fresh.some((r) => r.name == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
+      // start() is done
+      if (R.ready_) R.ready_();
+      R.ready_ = null;
+    }
+  }
+  reply(R, recs.filter((r) => r.w! <= now && (r.w = undefined, r.l)));
+  recs.forEach((r) => r.w! < t && (t = r.w!));
+  if (R.pd_ < t) t = R.pd_;
+  if (t < 9e15) R.tm_ = io.setTimeout(() => tick(R), t - now);
+};
+
+/** (Re)starts probing after `ms` (default: a random 0-250 ms, §8.1; 5 s once 15 conflicts
+ *  came within 10 s; negative: at once). */
+const probe = (R: Responder, ms?: number): void => {
+  const io = R.io_;
+  R.probes_ = 0;
+  R.pd_ = io.now() + (ms || (R.hc_ > 14 ? 5000 : io.random() * 250));
+  tick(R);
+};
+
+/** Builds the record table from the host name, address and services (none when `z` is 2:
  *  stopping), keeping the records (and their state) that did not change; goodbyes (TTL 0,
  *  §10.1) for live ones that went away; probes the new ones (all of them when `z` is 1). */
 const rebuild = (R: Responder, z?: number): void => {
   if (!R.ch_) return;
-  const old = R.recs_, oks = old.map((r) => key(rr(r))), ks: string[] = [], h = R.hostname + LOCAL, list: Rec[] = [],
-    addr = R.addr_, names: string[] = [], uniq: string[] = [];
-  const add = (name: string, t: number, d: any, u: number, svc?: Service): void => {
-    const k = key({ name: name, type: t, data: d } as ResourceRecord), i = oks.indexOf(k);
-    if (!has(ks, k)) {
-      ks.push(k);
-      list.push(i >= 0 ? old[i] : { name_: name, t: t, d: d, u: u, svc_: svc });
-    }
+  const old = R.recs_, oks = old.map(id), h = lower(R.hostname + LOCAL), a = R.addr_,
+    list: Rec[] = [], ks: string[] = [], uniq: string[] = [];
+  const add = (name: string, type: number, data: any, u: boolean, v?: Service): void => {
+    const r: Rec = { name: name, type: type, ttl: u && type != TYPE_TXT ? 120 : 4500, data: data, flush: u, v_: v },
+      k = id(r), i = oks.indexOf(k);
+    if (!has(ks, k)) ks.push(k), list.push(i < 0 ? r : old[i]);
   };
   if (z != 2) {
-    if (R.opts_.hostRecords !== false && addr && addr != "0.0.0.0") {
-      add(h, TYPE_A, addr, 1);
-      add(reverseName(addr), TYPE_PTR, h, 1);
+    if (R.opts_.hostRecords !== false && a && a != "0.0.0.0") {
+      add(h, TYPE_A, a, true);
+      add(reverseName(a), TYPE_PTR, h, true);
     }
     R.services.forEach((s) => {
-      if (!s.fixed_) s.name = R.hostname;
-      const type = s.type + LOCAL, inst = s.name.split(".").join("\\.") + "." + type;
-      add(type, TYPE_PTR, inst, 0, s);
-      add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type, 0);
-      add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, 1, s);
-      add(inst, TYPE_TXT, s.txt, 1, s);
+      if (!s.f_) s.name = R.hostname;
+      const type = lower(s.type + LOCAL), inst = lower(s.name.split(".").join("\\.") + "." + type);
+      add(type, TYPE_PTR, inst, false, s);
+      add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type, false);
+      add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, true, s);
+      add(inst, TYPE_TXT, s.txt, true, s);
     });
   }
   // one NSEC per unique name, listing the types it has (§6.1)
   list.slice().forEach((r) => {
-    const n = nameOf(r);
-    add1(names, n);
-    if (r.u && !has(uniq, n)) {
+    const n = r.name;
+    if (r.flush && !has(uniq, n)) {
       uniq.push(n);
-      add(r.name_, TYPE_NSEC, { next: r.name_, types: list.filter((x) => nameOf(x) == n && x.u).map((x) => x.t) }, 1);
+      add(n, TYPE_NSEC, { next: n, types: list.filter((x) => x.name == n).map((x) => x.type) }, true);
     }
   });
   // fast-path patterns: all our names, our unique names
-  R.reAll_ = matcher(names);
+  R.reAll_ = matcher(list.map((r) => r.name));
   R.reUniq_ = matcher(uniq);
-  const g = old.filter((r) => r.l && plain(r) && !has(list, r));
-  if (g.length) reply(R, { flags: FLAG_QR | FLAG_AA, answers: g.map((r) => rr(r, 0)) });
+  const g = old.filter((r) => r.l && r.type != TYPE_NSEC && !has(list, r));
+  if (g.length) send(R, { flags: FLAG_QR | FLAG_AA, answers: g.map((r) => as(r, 0, r.flush)) });
   if (z) list.forEach((r) => (r.l = false));
   R.recs_ = list;
-  R.pend_ = R.pend_.filter((r) => r.l && has(list, r));
   // probe the new ones; nothing new (no address, no service): start() is done at once
-  probe(R, +list.some((r) => !r.l));
+  probe(R, list.some((r) => !r.l) ? 0 : -1);
 };
 
 /** Events: "claimed"(hostname) when probing won the host name; "conflict"(old, new) when a
@@ -213,20 +188,20 @@ export class Responder extends Emitter {
   declare io_: MdnsIO;
   declare opts_: ResponderOptions;
   recs_: Rec[] = [];
-  // records waiting out the shared-answer delay (§6), for the second announcement
-  pend_: Rec[] = [];
-  ann_: Rec[] = [];
-  // times of the last 15 conflicts (§8.1 rate limit)
-  hits_: number[] = [];
   declare addr_: string;
   declare ch_: Channel | null;
   // fast-path patterns: all our names, our unique names
   declare reAll_: RegExp | null;
   declare reUniq_: RegExp | null;
   declare probes_: number;
-  declare pt_: unknown;
-  declare at_: unknown;
-  declare dt_: unknown;
+  /** when the next probe step is due (9e15: none) */
+  declare pd_: number;
+  /** when the delayed answers are due (§6) */
+  declare da_: number;
+  declare tm_: unknown;
+  // conflicts in the window starting at ht_ (§8.1 rate limit)
+  declare hc_: number;
+  declare ht_: number;
   declare ready_: (() => void) | null;
 
   constructor(io: MdnsIO, opts: ResponderOptions) {
@@ -252,14 +227,11 @@ export class Responder extends Emitter {
 
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
   stop(): void {
-    const R = this, io = R.io_, ch = R.ch_;
-    // goodbyes for everything live, no records, start() done
+    const R = this;
+    // goodbyes for everything live, no records, start() done, no timer
     rebuild(R, 2);
-    io.clearTimeout(R.at_);
-    io.clearTimeout(R.dt_);
-    R.at_ = R.dt_ = undefined;
     // (ch.own_ may stay: with no records, it answers nothing)
-    if (ch) join(io, R, ch);
+    if (R.ch_) join(R.io_, R, R.ch_);
     R.ch_ = null;
   }
 
@@ -278,115 +250,77 @@ export class Responder extends Emitter {
    *  unique names (or repeat a pending answer); a query must name one of ours. With a
    *  (lowercase) name and a type instead: our live records for a querier on the channel. */
   rx_(b: any, s: any, a?: string, port?: number): any {
-    const R = this, io = R.io_;
-    if (typeof b == "string") return R.recs_.filter((r) => r.l && nameOf(r) == b && (r.t == s || s == TYPE_ANY && plain(r))).map((r) => rr(r));
-    const re = b[2] & 128 && !R.pend_.length ? R.reUniq_ : R.reAll_;
+    const R = this, io = R.io_, now = io.now(), recs = R.recs_, re = b[2] & 128 && !(R.da_ > now) ? R.reUniq_ : R.reAll_;
+    if (typeof b == "string") return recs.filter((r) => r.l && r.name == b && (r.type == s || s == TYPE_ANY && r.type != TYPE_NSEC));
     if (re && re.test(s)) try {
-      const m = parseMessage(b), now = io.now(), recs = R.recs_;
+      const m = parseMessage(b), mine = (x: ResourceRecord): Rec[] => recs.filter((r) => r.name == lower(x.name));
       if (m.flags & FLAG_QR) {
-        // another responder's records: conflicts (§8.1, §9) and duplicate answers (§7.4)
-        m.answers.concat(m.authorities, m.additionals).some((x) => {
-          const n = lower(x.name), mine = recs.filter((r) => nameOf(r) == n);
-          if (mine.length && (x.rclass || 1) == CLASS_IN) {
-            const k = key(x), u = mine.filter((r) => r.u && plain(r));
+        // another responder's records (ours come back over the loop: not a conflict):
+        // conflicts (§8.1, §9) and duplicate answers (§7.4)
+        if (a != R.addr_) {
+          m.answers.concat(m.authorities, m.additionals).some((x) => {
+            const k = x.rclass == 1 && mine(x).length && key(x), u = mine(x).filter((r) => r.flush);
             // §7.4: someone multicast our pending answer with a TTL not less than ours
-            if (mine.some((r) => key(rr(r)) == k)) R.pend_ = R.pend_.filter((r) => key(rr(r)) != k || x.ttl < rr(r).ttl);
-            else if (u.length && x.ttl) {
+            if (mine(x).some((r) => key(r) == k)) mine(x).forEach((r) => key(r) == k && x.ttl >= r.ttl && (r.w = undefined));
+            else if (k && u.length && x.ttl) {
               // §8.1: while probing, any record with the name; §9: once live, the same type
               // with other rdata: probe again at once, rename only if that probe fails
               if (u.some((r) => !r.l)) {
                 // a name we probe for belongs to someone else: take the next one
-                const h = R.hostname, hits = R.hits_, v = R.services.filter((s) => mine.some((r) => r.svc_ == s && r.t == TYPE_SRV))[0];
-                hits.push(now);
-                if (hits.length > 15) hits.splice(0, 1);
-                if (n == lower(h + LOCAL)) {
+                const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, full = (): string => v!.name + "." + v!.type + LOCAL, o = v && full();
+                R.hc_ = now - R.ht_ < 10000 ? R.hc_ + 1 : (R.ht_ = now, 1);
+                if (lower(x.name) == lower(h + LOCAL)) {
                   R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || nextName(h);
                   R.emit("conflict", h, R.hostname);
                 } else if (v) {
-                  const full = (): string => v.name + "." + v.type + LOCAL, old = full();
                   v.name = nextName(v.name);
-                  v.fixed_ = true;
-                  R.emit("conflict", old, full());
+                  v.f_ = true;
+                  R.emit("conflict", o, full());
                 } else {
                   // our reverse name: another host has our address; nothing to rename
                   return true;
                 }
                 return rebuild(R), true;
               }
-              if (u.some((r) => r.t == x.type)) {
-                mine.forEach((r) => (r.l = false));
-                return probe(R, 1), true;
-              }
-            }
-          }
-        });
-        return;
-      }
-      // a query (§6)
-      const probing = m.authorities.length > 0, known: string[] = [], ans: Rec[] = [], qu: Rec[] = [], uniq: string[] = [];
-      // §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
-      // rdata, compared pairwise: the later one wins, the longer one on a tie; identical
-      // sets are our own probe. The loser waits 1 s and probes again.
-      if (probing) {
-        recs.forEach((r) => r.u && add1(uniq, nameOf(r)));
-        uniq.forEach((n) => {
-          const ours = recs.filter((r) => nameOf(r) == n && r.u && !r.l && plain(r)).map((r) => key(rr(r), true)).sort();
-          const theirs = m.authorities.filter((x) => lower(x.name) == n).map((x) => key(x, true)).sort();
-          let i = 0;
-          while (i < ours.length && ours[i] == theirs[i]) i++;
-          if (ours.length && i < theirs.length && (i == ours.length || theirs[i] > ours[i])) probe(R, 1000);
-        });
-      }
-      // known answers (§7.1): theirs with at least half our TTL suppress ours; they also
-      // take back an answer still waiting out its delay (§7.2)
-      m.answers.forEach((x) => {
-        const n = lower(x.name);
-        recs.forEach((r) => nameOf(r) == n && key(rr(r)) == key(x) && x.ttl * 2 >= rr(r).ttl && known.push(key(x)));
-      });
-      R.pend_ = R.pend_.filter((r) => !has(known, key(rr(r))));
-      m.questions.forEach((q) => {
-        const n = lower(q.name), t = q.type, c = q.qclass || 1, neg: Rec[] = [];
-        let hit = false;
-        if (c == CLASS_IN || c == TYPE_ANY) {
-          recs.forEach((r) => {
-            if (r.l && nameOf(r) == n) {
-              // §6.1: NSEC answers a type this name lacks (added below when nothing matched)
-              if (!plain(r)) {
-                if (t != TYPE_ANY) neg.push(r);
-              } else if (r.t == t || t == TYPE_ANY) {
-                hit = true;
-                if (!has(known, key(rr(r)))) add1(ans, r);
-                if (q.qu) add1(qu, r);
+              if (u.some((r) => r.type == x.type)) {
+                mine(x).forEach((r) => (r.l = false));
+                return probe(R), true;
               }
             }
           });
         }
-        if (!hit) neg.forEach((r) => add1(ans, r));
+        return;
+      }
+      // a query (§6)
+      const probing = m.authorities.length > 0, known: Rec[] = [], uc: Rec[] = [], mc: Rec[] = [], tc = m.flags & FLAG_TC;
+      // §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
+      // rdata, compared in order: the later one wins, the longer one on a tie; identical
+      // sets are our own probe. The loser waits 1 s and probes again.
+      const rank = (l: ResourceRecord[], n: string): string => l.filter((x) => lower(x.name) == n && x.type != TYPE_NSEC).map(key).sort().join("\0");
+      if (probing) recs.forEach((r) => !r.l && r.flush && rank(recs.filter((x) => !x.l), r.name) < rank(m.authorities, r.name) && probe(R, 1000));
+      // known answers (§7.1): theirs with at least half our TTL suppress ours; they also
+      // take back an answer still waiting out its delay (§7.2)
+      m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), r.w = undefined)));
+      m.questions.forEach((q) => {
+        const t = q.type, c = q.qclass, my = mine(q as any).filter((r) => r.l), hit = my.filter((r) => r.type != TYPE_NSEC && (r.type == t || t == TYPE_ANY));
+        // §6.1: NSEC answers a type this name lacks
+        if (c == 1 || c == TYPE_ANY) (hit.length || t == TYPE_ANY ? hit : my.filter((r) => r.type == TYPE_NSEC)).forEach((r) => has(known, r)
+          // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
+          // (then multicast, so other caches refresh too); probes are defended by multicast
+          || add1(q.qu && !probing && now - r.s! < r.ttl * 250 ? uc : mc, r));
       });
       // at most one unicast answer per record per second, to anyone (bounded flood cost)
-      const uni = (r: Rec): boolean => !(now - r.us! < 1000) && (r.us = now, true);
+      const uni = (r: Rec): unknown => !(now - r.us! < 1000) && (r.us = now);
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
       // echoed, TTL <= 10, no cache-flush
-      if (port != PORT) return reply(R, ans.filter(uni), a, port, m);
-      // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
-      // (then multicast, so other caches refresh too); probes are defended by multicast
-      const u = ans.filter((r) => !probing && has(qu, r) && now - r.s! < rr(r).ttl * 250);
-      reply(R, u.filter(uni), a, port);
-      // §6: multicast a record at most once a second (250 ms when defending a probe)
-      const mc = ans.filter((r) => !has(u, r) && !(now - r.s! < (probing ? 250 : 1000)) && !has(R.pend_, r));
-      const tc = m.flags & FLAG_TC;
-      // unique answers at once; shared ones (and all after a TC query) after 20-120 ms
+      if (port != PORT) return reply(R, uc.concat(mc).filter(uni), a, port, m);
+      reply(R, uc.filter(uni), a, port);
+      // §6: multicast a record at most once a second (250 ms when defending a probe);
+      // unique answers at once, shared ones (and all after a TC query) after 20-120 ms
       // (400-500 ms), aggregated with whatever else waits (§6, §6.4, §7.2)
-      reply(R, mc.filter((r) => r.u && !tc));
-      mc.forEach((r) => (!r.u || tc) && R.pend_.push(r));
-      if (R.pend_.length && R.dt_ === undefined) {
-        R.dt_ = io.setTimeout(() => {
-          const p = R.pend_;
-          R.pend_ = [];
-          R.dt_ = undefined;
-          reply(R, p);
-        }, (tc ? 400 : 20) + io.random() * 100);
-      }
+      mc.forEach((r) => !(now - r.s! < (probing ? 250 : 1000)) && !(r.w! > now)
+        && (r.w = r.flush && !tc ? now : R.da_ > now ? R.da_ : R.da_ = now + (tc ? 400 : 20) + io.random() * 100));
+      tick(R);
     } catch (e) {
       // malformed: dropped
     }
@@ -404,14 +338,13 @@ proto.rename = proto.addressChanged = proto.advertise = proto.withdraw = functio
     const t: string[] = [];
     if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + txt[k]);
     // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
-    ss.push(s = { name: name || R.hostname, type: a, port: port!, fixed_: !!name, txt: t });
+    ss.push(s = { name: name || R.hostname, type: a, port: port!, f_: !!name, txt: t });
   } else if (!a) {
     R.addr_ = R.io_.ifconfig().ip;
     z = 1;
   } else if (a.txt) {
     // a Service
-    const i = ss.indexOf(a);
-    if (i >= 0) ss.splice(i, 1);
+    ss.splice(ss.indexOf(a) >>> 0, 1);
   } else R.hostname = a;
   rebuild(R, z);
   return s;

@@ -38,7 +38,7 @@ export interface Channel {
   own_?: { rx_(name: string, type: number): ResourceRecord[] } | null;
 }
 
-export const lower = (s: string): string => s.toLowerCase();
+export const lower = (s: unknown): string => ("" + s).toLowerCase();
 
 export const has = <T>(a: T[], x: T): boolean => a.indexOf(x) >= 0;
 export const add1 = <T>(a: T[], x: T): void => {
