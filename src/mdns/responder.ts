@@ -43,9 +43,9 @@ export interface Service {
 }
 
 /** One record we own (flush: unique), with its state: live (claimed) or probing; last
- *  multicast, last unicast and when due to be multicast (ms; undefined: never, so every
+ *  multicast, last unicast, when due to be multicast as an answer (w) and announced again (a) (ms; undefined: never, so every
  *  `now - s < x` is false); the service it belongs to. */
-interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; v_?: Service }
+interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; a?: number; v_?: Service }
 
 /** Class, type (one char each: string order is their numeric order) and rdata of `x`,
  *  names uncompressed (under the root name nothing compresses): the record's identity
@@ -112,7 +112,7 @@ const tick = (R: Responder): void => {
     } else {
       const fresh = recs.filter((r) => !r.l);
       R.pd_ = t;
-      fresh.forEach((r) => (r.l = true, r.w = now + 1000));
+      fresh.forEach((r) => (r.l = true, r.a = now + 1000));
       reply(R, fresh);
       if (fresh.some((r) => r.name == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
       // start() is done
@@ -120,8 +120,8 @@ const tick = (R: Responder): void => {
       R.ready_ = null;
     }
   }
-  reply(R, recs.filter((r) => r.w! <= now && (r.w = undefined, r.l)));
-  recs.forEach((r) => r.w! < t && (t = r.w!));
+  reply(R, recs.filter((r) => +(r.w! <= now && !(r.w = undefined)) | +(r.a! <= now && !(r.a = undefined)) && r.l));
+  recs.forEach((r) => (r.w! < t && (t = r.w!), r.a! < t && (t = r.a!)));
   if (R.pd_ < t) t = R.pd_;
   if (t < 9e15) R.tm_ = io.setTimeout(() => tick(R), t - now);
 };
