@@ -13,7 +13,7 @@ import { ssl } from "./ssl/index";
 
 // The platform's functions one by one, not `import * as platform`: a namespace object would
 // keep every export (the firmware-only ones too) in the bundle.
-configureSockets({ caps: CAMNET_BOARD.capabilities, connectTcp, listenTcp, openUdp, now }, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
+configureSockets({ connectTcp, listenTcp, openUdp, now }, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
 
 register({
   network: networkModule, asyncio, ssl, ntptime, mdns,

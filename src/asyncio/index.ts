@@ -12,7 +12,7 @@ import { SSLContext } from "../ssl/index";
 
 /** Waits until f(buffered bytes, EOF) says how many to take (undefined: wait for more). */
 const upTo = (s: Socket, f: (b: Uint8Array, eof?: number) => number | undefined) => s.wait_(() => {
-  s.ready_();
+  s.io_();
   const k = f(flat(s.q_), s.z_);
   return k! >= 0 ? take(s.q_, k!) : undefined;
 });
@@ -46,7 +46,7 @@ methods(Socket.prototype, {
 
   /** Waits while the platform's send buffer is full; rejects if the connection failed. */
   drain() {
-    return this.wait_(() => this.wr_() || undefined);
+    return this.wait_((s) => s.io_(1) || undefined);
   },
 
   /** The platform finishes closing on its own; nothing is left to wait for here. */

@@ -22,7 +22,7 @@
 //   b_ unbound broadcast helper   e_ error that ended the connection   z_ no more to read
 //   f_ send buffer full (wait for drain)   g_ multicast group   tls_ TLS options (ssl)
 // Socket options are kept on the socket itself under "level.option" keys.
-import type { Capabilities, CodedError, TcpStream, TlsOptions, UdpOptions, UdpSocket } from "../platform/types";
+import type { CodedError, TcpStream, TlsOptions, UdpOptions, UdpSocket } from "../platform/types";
 import { oserror as err } from "./errors";
 import { inet_ntoa } from "./inet";
 
@@ -33,7 +33,6 @@ export type Data = Uint8Array | string;
 
 /** What the socket objects need of src/platform/index.ts. */
 export interface Platform {
-  caps: Capabilities;
   connectTcp(host: string, port: number, tls?: TlsOptions): Promise<TcpStream>;
   /** `tls`: a TLS server (only asked for where caps.tlsServer). */
   listenTcp(port: number, onConnection: (s: TcpStream) => void, tls?: TlsOptions): Promise<{ close(): void }>;
@@ -58,8 +57,13 @@ export function configure(platform: Platform, resolve?: Resolve): void {
   inUse = 0; // a new platform has no sockets open
 }
 
-const notConnected = () => err("ENOTCONN", "not connected", 107);
-const invalid = (what: string) => err("EINVAL", what, 22);
+const BROADCAST = "255.255.255.255";
+/** Throws an errno-style error (see errors.ts). */
+export const raise: (code: string, message: string, errno?: number) => never = (code, message, errno) => {
+  throw err(code, message, errno);
+};
+const notConnected: () => never = () => raise("ENOTCONN", "not connected", 107);
+const invalid: (what: string) => never = (what) => raise("EINVAL", what, 22);
 
 /** UTF-8 for strings (the board has no TextEncoder); bytes pass through. */
 export function bytes(d: Data): Uint8Array {
@@ -69,7 +73,7 @@ export function bytes(d: Data): Uint8Array {
   for (let i = 0; i < d.length; i++) {
     // c: the code point (a high surrogate takes the low one after it); n: continuation bytes
     let c = d.charCodeAt(i), n = c < 128 ? 0 : c < 2048 ? 1 : c >> 10 == 54 ? (c = (c - 55232 << 10) + (d.charCodeAt(++i) & 1023), 3) : 2;
-    o[k++] = n ? 0xff00 >> n + 1 & 255 | c >> 6 * n : c;
+    o[k++] = (n && -128 >> n & 255) | c >> 6 * n; // lead byte: 110xxxxx, 1110xxxx, 11110xxx
     while (n--) o[k++] = 128 | c >> 6 * n & 63;
   }
   return o.subarray(0, k);
@@ -107,14 +111,14 @@ export function take(q: Uint8Array[], n: number): Uint8Array {
 }
 
 interface Waiter {
-  c: () => any;
-  y: (v: any) => void;
-  n: (e: any) => void;
+  (): number | undefined;
   t?: any;
 }
 
 export interface Socket {
   type: number;
+  /** UDP */
+  d_: boolean;
   t_: number | null;
   q_: any[];
   w_: Waiter[];
@@ -135,18 +139,16 @@ export interface Socket {
   tls_?: TlsOptions;
   [option: string]: any;
 
-  wait_<T>(check: () => T | PromiseLike<T> | undefined): Promise<T>;
-  try_(w: Waiter): number | undefined;
+  /** check(s) gets the socket itself (no `const s = this` needed around it). */
+  wait_<T>(check: (s: Socket) => T | PromiseLike<T> | undefined): Promise<T>;
   poke_(...ignored: any[]): void;
   live_(): void;
   claim_(): void;
-  free_(): void;
-  state_(): void;
-  ready_(): any;
-  wr_(): any;
+  free_(e?: any): any;
+  io_(w?: number): any;
   put_(d: Uint8Array): void;
   addr_(a: Address): Promise<Address[]>;
-  attach_(t: TcpStream, a: Address): void;
+  attach_(t: TcpStream): void;
   open_(l: Address[], i: number): Promise<unknown>;
   udp_(o: UdpOptions): Promise<UdpSocket>;
 
@@ -183,19 +185,31 @@ export interface Socket {
 export const methods = Object.assign as <T>(proto: T, m: Partial<T> & ThisType<T>) => T;
 
 export const Socket = function (this: Socket, type: number) {
-  methods(this, { type, t_: null, q_: [], w_: [], h_: 0 });
+  methods(this, { type, d_: type > 1, t_: null, q_: [], w_: [], h_: 0 });
 } as unknown as { new (type: number): Socket; prototype: Socket };
 
 // Socket option keys (level "." option): SOL_SOCKET 1, SO_REUSEADDR 2, SO_BROADCAST 6;
 // IPPROTO_IP 0, IP_ADD_MEMBERSHIP 35.
 methods(Socket.prototype, {
   /** Resolves with check()'s first defined value, re-checked on every event; a throw
-   *  rejects. Honours the timeout: ETIMEDOUT, or EAGAIN when non-blocking (timeout 0). */
+   *  rejects. Honours the timeout: ETIMEDOUT, or EAGAIN when non-blocking (timeout 0).
+   *  A waiter is a function: it runs the check and says 1 once settled. */
   wait_(check) {
     const s = this, t = s.t_;
     return new Promise((y, n) => {
-      const w: Waiter = { c: check, y, n };
-      if (!s.try_(w)) {
+      const w: Waiter = () => {
+        try {
+          s.live_();
+          const v = check(s);
+          if (v === undefined) return;
+          y(v as any);
+        } catch (e) {
+          n(e);
+        }
+        if (w.t) clearTimeout(w.t);
+        return 1;
+      };
+      if (!w()) {
         s.w_.push(w);
         if (t != null) {
           w.t = setTimeout(() => {
@@ -207,63 +221,49 @@ methods(Socket.prototype, {
     });
   },
 
-  try_(w) {
-    try {
-      this.live_();
-      const v = w.c();
-      if (v === undefined) return;
-      w.y(v);
-    } catch (e) {
-      w.n(e);
-    }
-    if (w.t) clearTimeout(w.t);
-    return 1;
-  },
-
   /** Every waiter re-checks; those done leave the list. (Arguments are ignored: callers
    *  pass the side effect that preceded it.) */
   poke_() {
-    this.w_ = this.w_.filter((w) => !this.try_(w));
+    this.w_ = this.w_.filter((w) => !w());
   },
 
   live_() {
-    if (this.c_) throw err("EBADF", "socket closed", 9);
+    if (this.c_) raise("EBADF", "socket closed", 9);
   },
 
   /** Claims a board socket: EMFILE at the board's limit, before the platform is asked. */
   claim_() {
     if (inUse >= CAMNET_BOARD.capabilities.maxSockets) {
-      throw err("EMFILE", "all " + CAMNET_BOARD.capabilities.maxSockets + " sockets in use: close one", 24);
+      raise("EMFILE", CAMNET_BOARD.capabilities.maxSockets + " sockets in use: close one", 24);
     }
     inUse++;
     this.h_++;
   },
 
-  free_() {
-    if (this.h_) {
+  /** Gives back a board socket (if one is held); with `e`, the operation failed: the TCP
+   *  state goes back to new and e is thrown. */
+  free_(e) {
+    const s = this;
+    if (s.h_) {
       inUse--;
-      this.h_--;
+      s.h_--;
+    }
+    if (e) {
+      s.k_ = 0;
+      throw e;
     }
   },
 
-  /** Throws the error that ended the connection, or ENOTCONN unless connecting or connected. */
-  state_() {
+  /** Reads (w falsy): truthy when one can complete (data, or EOF). Writes (w): truthy when
+   *  one can go now, falsy while connecting or the send buffer is full. Throws when it
+   *  never will: the error that ended the connection, ENOTCONN, or EPIPE. */
+  io_(w) {
     const s = this;
+    if (!w && s.q_.length) return 1;
     if (s.e_) throw s.e_;
-    if (!(s.k_! < 3)) throw notConnected();
-  },
-
-  /** Truthy when a read can complete (data, or EOF); throws when it never will. */
-  ready_() {
-    const s = this;
-    return s.q_.length || (s.state_(), s.z_);
-  },
-
-  /** Truthy when a write can go now; falsy while connecting or the send buffer is full. */
-  wr_() {
-    const s = this;
-    s.state_();
-    if (s.k_! > 1 && !s.s_) throw err("EPIPE", "the peer closed", 32);
+    if (!(s.k_! < 3)) notConnected();
+    if (!w) return s.z_;
+    if (s.k_! > 1 && !s.s_) raise("EPIPE", "the peer closed", 32);
     return s.s_ && !s.f_;
   },
 
@@ -273,16 +273,16 @@ methods(Socket.prototype, {
 
   /** [host, port] -> the addresses to try ("<broadcast>" as in Python). */
   addr_(a) {
-    const h = a[0] == "<broadcast>" ? "255.255.255.255" : a[0];
+    const h = a[0] == "<broadcast>" ? BROADCAST : a[0];
     return R && !/^[\d.]+$/.test(h) ? R(h, a[1], this.type).then((l) => l.map((e) => e[4]))
       : Promise.resolve([[h, a[1]] as Address]);
   },
 
   /** Espruino has no half-open connections: "close" follows the peer's end and any error. */
-  attach_(t, a) {
+  attach_(t) {
     const s = this;
     s.s_ = t;
-    s.p_ = a;
+    s.p_ = [t.remoteAddress, t.remotePort];
     s.k_ = 2;
     t.ondata = (d) => s.poke_(s.q_.push(d));
     t.ondrain = () => s.poke_(s.f_ = 0);
@@ -304,11 +304,11 @@ methods(Socket.prototype, {
     const s = this, a = l[i], tls = s.tls_;
     let r: any; // 1 connected, an error, or 2 given up
     if (CAMNET_BOARD.capabilities.tlsVerify && tls && tls.verify && P.now() < 1577836800000) { // before 2020
-      throw err("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
+      raise("CLOCK_NOT_SET", "clock not set: ntptime.settime() first");
     }
     s.claim_();
     P.connectTcp(a[0], a[1], tls).then((t) => {
-      r || s.c_ ? t.destroy() : s.attach_(t, a);
+      r || s.c_ ? t.destroy() : s.attach_(t);
       r = 1;
     }, (e) => {
       r = r || e;
@@ -320,9 +320,7 @@ methods(Socket.prototype, {
       }
     }).catch((e) => {
       r = r || 2;
-      s.free_();
-      if (++i < l.length && !s.c_) return s.open_(l, i);
-      throw e;
+      return ++i < l.length && !s.c_ ? (s.free_(), s.open_(l, i)) : s.free_(e);
     });
   },
 
@@ -337,67 +335,54 @@ methods(Socket.prototype, {
         s.poke_((!p || p[0] == ip && p[1] == port) && s.q_.length < 32 && s.q_.push([d, [ip, port]]));
       };
       return u;
-    }, (e) => {
-      s.free_();
-      throw e;
-    });
+    }, (e) => s.free_(e));
   },
 
   // ---- public API (Python's names)
 
   connect(address) {
-    const s = this;
-    return s.wait_(() => {
-      if (s.type > 1) return s.addr_(address).then((l) => { s.p_ = l[0]; });
-      if (s.k_) throw err("EISCONN", "already connected", 106);
+    return this.wait_((s) => {
+      if (s.d_) return s.addr_(address).then((l) => { s.p_ = l[0]; });
+      if (s.k_) raise("EISCONN", "already connected", 106);
       s.k_ = 1;
-      return s.addr_(address).then((l) => s.open_(l, 0)).catch((e) => {
-        s.k_ = 0;
-        throw e;
-      });
+      return s.addr_(address).then((l) => s.open_(l, 0), (e) => s.free_(e));
     });
   },
 
   /** Espruino binds to 0.0.0.0 always: the host part is not used. Ports in use are
    *  reported by the platform (EADDRINUSE). Resolves once bound. */
   bind(address) {
-    const s = this, port = address[1];
-    return s.wait_<unknown>(() => {
-      if (s.n_ || s.u_ || s.k_) throw invalid("already bound");
+    const port = address[1];
+    return this.wait_<unknown>((s) => {
+      if (s.n_ || s.u_ || s.k_) invalid("already bound");
       s.n_ = ["0.0.0.0", port];
-      return s.type > 1 ? s.u_ = s.udp_({ port, group: s.g_, reuse: s["1.2"] }) : 0;
+      return s.d_ ? s.u_ = s.udp_({ port, group: s.g_, reuse: s["1.2"] }) : 0;
     });
   },
 
   /** The backlog is not used: Espruino accepts every connection; they queue here. */
   listen() {
-    const s = this;
-    return s.wait_<unknown>(() => {
+    return this.wait_<unknown>((s) => {
       if (s.k_! > 2) return 0;
-      if (s.type > 1 || s.k_ || !s.n_) throw invalid("bind() first");
+      if (s.d_ || s.k_ || !s.n_) invalid("bind() first");
       s.claim_();
       s.k_ = 3;
       return P.listenTcp(s.n_[1], (t) => {
         const c = new Socket(1);
         inUse += c.h_ = 1;
-        c.attach_(t, [t.remoteAddress, t.remotePort]);
+        c.attach_(t);
         s.poke_(s.q_.push([c, c.p_]));
-      }, CAMNET_BOARD.capabilities.tlsServer ? s.tls_ : undefined).then((l) => {
+      }, s.tls_).then((l) => { // (TLS options reach a platform that has tlsServer only from ssl)
         s.k_ = 4;
         s.l_ = l;
         if (s.c_) l.close();
-      }, (e) => {
-        s.k_ = 0;
-        s.free_();
-        throw e;
-      });
+      }, (e) => s.free_(e));
     });
   },
 
   accept() {
-    const s = this;
-    return s.wait_(() => {
-      if (!(s.k_! > 2)) throw invalid("listen() first");
+    return this.wait_((s) => {
+      if (!(s.k_! > 2)) invalid("listen() first");
       return s.q_.shift();
     });
   },
@@ -411,9 +396,9 @@ methods(Socket.prototype, {
    *  send buffer has drained. UDP: one datagram to the connected peer. */
   sendall(data) {
     const s = this, d = bytes(data), q = [d];
-    return s.type > 1 ? s.sendto(d, s.p_!) : s.wait_(() => {
+    return s.d_ ? s.sendto(d, s.p_!) : s.wait_(() => {
       // 1 KB at a time while the platform takes them (big strings cost the board RAM)
-      while (s.wr_()) {
+      while (s.io_(1)) {
         if (!q.length) return d.length;
         s.put_(take(q, 1024));
       }
@@ -427,9 +412,8 @@ methods(Socket.prototype, {
 
   /** UDP: one datagram cut to n bytes, with its sender. TCP: as recv, with the peer. */
   recvfrom(n) {
-    const s = this;
-    return s.wait_(() => {
-      if (s.type < 2) return s.ready_() ? [take(s.q_, n), s.p_] : undefined;
+    return this.wait_((s) => {
+      if (!s.d_) return s.io_() ? [take(s.q_, n)] : undefined; // (no address: Python gives None)
       const m = s.q_.shift();
       return m && [take([m[0]], n), m[1]];
     });
@@ -445,16 +429,16 @@ methods(Socket.prototype, {
       u.send(d, a[1], a[0]);
       return d.length;
     };
-    return s.type < 2 ? s.sendall(d) : s.wait_(() => {
-      if (!a) throw notConnected();
+    return !s.d_ ? s.sendall(d) : s.wait_(() => {
+      if (!a) notConnected();
       return s.addr_(a).then((l) => (a = l[0], s.u_ || (s.u_ = s.udp_({})))).then((u) => {
         const bc = s["1.6"];
         try {
-          if (bc || a[0] != "255.255.255.255") return go(u);
+          if (bc || a[0] != BROADCAST) return go(u);
         } catch (e: any) {
           if (e.code != "EACCES") throw e;
         }
-        if (!bc) throw err("EACCES", "broadcast needs SO_BROADCAST", 13);
+        if (!bc) raise("EACCES", "broadcast needs SO_BROADCAST", 13);
         return (s.b_ || (s.b_ = s.udp_({}))).then(go);
       });
     });
@@ -465,7 +449,7 @@ methods(Socket.prototype, {
   shutdown(how) {
     const s = this;
     s.live_();
-    if (!s.s_) throw notConnected();
+    if (!s.s_) notConnected();
     if (how) s.s_.end();
     if (how != 1) {
       s.q_ = [];
@@ -491,7 +475,7 @@ methods(Socket.prototype, {
   },
 
   settimeout(seconds) {
-    if (seconds! < 0) throw invalid("timeout < 0");
+    if (seconds! < 0) invalid("timeout < 0");
     this.t_ = seconds;
   },
 
@@ -511,7 +495,7 @@ methods(Socket.prototype, {
   getpeername() {
     const s = this;
     s.live_();
-    if (!s.p_) throw notConnected();
+    if (!s.p_) notConnected();
     return s.p_;
   },
 
@@ -522,7 +506,7 @@ methods(Socket.prototype, {
     const s = this, k = level + "." + option;
     s.live_();
     if (k == "0.35") {
-      if (s.u_) throw invalid("join groups before bind()");
+      if (s.u_) invalid("join groups before bind()");
       s.g_ = inet_ntoa((value as Uint8Array).subarray(0, 4));
     }
     s[k] = value;
@@ -536,7 +520,7 @@ methods(Socket.prototype, {
 
 /** socket.socket(family=AF_INET, type=SOCK_STREAM, proto=0) */
 export function socket(family?: number, type?: number): Socket {
-  if ((family || 2) != 2 || (type = type || 1) > 2) throw err("EAFNOSUPPORT", "AF_INET, SOCK_STREAM or SOCK_DGRAM only", 97);
+  if ((family || 2) != 2 || (type = type || 1) > 2) raise("EAFNOSUPPORT", "AF_INET, SOCK_STREAM or SOCK_DGRAM only", 97);
   return new Socket(type);
 }
 

@@ -12,8 +12,7 @@
 // wrap_socket returns the socket itself, carrying the TLS options as plain data (`tls_`)
 // that its connect() (or listen()) hands to the platform.
 // The firmware takes DER only, so PEM text is decoded here; bytes are taken as DER.
-import { oserror as err } from "../socket/errors";
-import { cat, methods, type Data, type Socket } from "../socket/socket";
+import { cat, methods, raise, type Data, type Socket } from "../socket/socket";
 
 export const CERT_NONE = 0;
 export const CERT_REQUIRED = 2;
@@ -27,8 +26,8 @@ export function toDer(x: Data, key?: unknown): Uint8Array {
   // "-----BEGIN X-----\nbody\n-----END X-----": labels at 1, 5, ...; bodies at 2, 6, ...
   const p = x.split("-----");
   let o = ""; // DER as a binary string (atob skips the white space)
-  for (let i = 2; i < p.length; i += 4) if ((p[i - 1].indexOf("KEY") >= 0) == !!key) o += atob(p[i]);
-  if (!o) throw err("EINVAL", "no PEM " + (key ? "key" : "certificate"), 22);
+  for (let i = 2; i < p.length; i += 4) if (p[i - 1].indexOf("KEY") < 0 == !key) o += atob(p[i]);
+  if (!o) raise("EINVAL", "no PEM " + (key ? "key" : "cert"), 22);
   return new Uint8Array(o.length).map((_, i) => o.charCodeAt(i));
 }
 
@@ -38,7 +37,6 @@ export interface WrapOptions {
 }
 
 export interface SSLContext {
-  protocol?: number;
   verify_mode: number;
   check_hostname: boolean;
   ca_?: Uint8Array;
@@ -54,7 +52,6 @@ export interface SSLContext {
 /** SSLContext(protocol): defaults as CPython, PROTOCOL_TLS_CLIENT verifies (CERT_REQUIRED,
  *  check_hostname); anything else does not. */
 export const SSLContext = function (this: SSLContext, protocol?: number) {
-  this.protocol = protocol;
   this.verify_mode = (this.check_hostname = protocol == 16) ? 2 : 0;
 } as unknown as { new (protocol?: number): SSLContext; prototype: SSLContext };
 
@@ -73,20 +70,20 @@ methods(SSLContext.prototype, {
     const c = this, o = opts || {}, host = o.server_hostname, server = o.server_side, verify = c.verify_mode > 0;
     sock.live_();
     if (c.check_hostname && (!verify || !host && !server)) {
-      throw err("EINVAL", "check_hostname needs CERT_REQUIRED and server_hostname", 22);
+      raise("EINVAL", "check_hostname needs CERT_REQUIRED and server_hostname", 22);
     }
     // Capabilities are build-time constants: another board's branch leaves the bundle.
     if (CAMNET_BOARD.capabilities.tlsVerify) {
-      if (verify && !c.ca_) throw err("CERT_UNKNOWN_CA", "load_verify_locations() first");
+      if (verify && !c.ca_) raise("CERT_UNKNOWN_CA", "load_verify_locations() first");
     } else if (verify) {
-      throw err("CERT_UNVERIFIABLE", "firmware cannot verify (no tlsVerify): CERT_NONE encrypts only");
+      raise("CERT_UNVERIFIABLE", "no tlsVerify in this firmware: only CERT_NONE (encryption)");
     }
     if (CAMNET_BOARD.capabilities.tlsServer) {
-      if (server && !c.cert_) throw err("EINVAL", "load_cert_chain() first", 22);
+      if (server && !c.cert_) raise("EINVAL", "load_cert_chain() first", 22);
     } else if (server) {
-      throw err("EOPNOTSUPP", "no TLS server on this firmware", 95);
+      raise("EOPNOTSUPP", "no tlsServer in this firmware", 95);
     }
-    if (sock.k_) throw err("EISCONN", "wrap before connect()", 106);
+    if (sock.k_) raise("EISCONN", "wrap before connect()", 106);
     sock.tls_ = { ca: c.ca_, cert: c.cert_, key: c.key_, servername: host, verify };
     return sock;
   },
@@ -100,8 +97,9 @@ export function wrap_socket(sock: Socket, o?: WrapOptions & {
   const c = new SSLContext();
   o = o || {};
   c.verify_mode = o.cert_reqs || 0;
-  if (o.ca_certs) c.load_verify_locations(o.ca_certs);
-  if (o.certfile) c.load_cert_chain(o.certfile, o.keyfile);
+  // (absent files load nothing: toDer passes undefined through)
+  c.load_verify_locations(o.ca_certs);
+  c.load_cert_chain(o.certfile!, o.keyfile);
   return c.wrap_socket(sock, o);
 }
 
