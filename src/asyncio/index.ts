@@ -7,7 +7,7 @@
 // close, wait_closed, get_extra_info): its receive queue is the stream's buffer. The server
 // start_server resolves to is the listening socket (close, wait_closed).
 import { oserror as err } from "../socket/errors";
-import { bytes, flat, methods, ready, Socket, socket, take } from "../socket/socket";
+import { bytes, flat, methods, raise, ready, Socket, socket, take } from "../socket/socket";
 import { SSLContext } from "../ssl/index";
 
 /** Waits until f(buffered bytes, EOF) says how many to take (undefined: wait for more). */
@@ -31,10 +31,8 @@ methods(Socket.prototype, {
   /** Exactly n bytes; the peer closing first rejects with code EOF (IncompleteReadError),
    *  carrying what arrived as .partial. */
   readexactly(n) {
-    return upTo(this, (b, eof) => {
-      if (b.length >= n) return n;
-      if (eof) throw methods(err("EOF", "IncompleteReadError: " + b.length + " of " + n + " bytes") as any, { partial: take(this.q_, n), expected: n });
-    });
+    return upTo(this, (b, eof) => b.length < n ? eof && raise(methods(err("EOF", "IncompleteReadError: " + b.length + " of " + n + " bytes") as any,
+      { partial: take(this.q_, n), expected: n })) : n);
   },
 
   /** Queues the bytes (never waits); call drain() to wait while the send buffer is full. */

@@ -58,9 +58,9 @@ export function configure(platform: Platform, resolve?: Resolve): void {
 }
 
 const BROADCAST = "255.255.255.255";
-/** Throws an errno-style error (see errors.ts). */
-export const raise: (code: string, message: string, errno?: number) => never = (code, message, errno) => {
-  throw err(code, message, errno);
+/** Throws an errno-style error (see errors.ts), or `code` itself when it is a coded error. */
+export const raise: (code: any, message?: string, errno?: number) => never = (code, message, errno) => {
+  throw code.code ? code : err(code, message!, errno);
 };
 const notConnected: () => never = () => raise("ENOTCONN", "not connected", 107);
 const invalid: (what: string) => never = (what) => raise("EINVAL", what, 22);
@@ -260,7 +260,7 @@ methods(Socket.prototype, {
   io_(w) {
     const s = this;
     if (!w && s.q_.length) return 1;
-    if (s.e_) throw s.e_;
+    if (s.e_) raise(s.e_);
     if (!(s.k_! < 3)) notConnected();
     if (!w) return s.z_;
     if (s.k_! > 1 && !s.s_) raise("EPIPE", "the peer closed", 32);
@@ -309,16 +309,9 @@ methods(Socket.prototype, {
     s.claim_();
     P.connectTcp(a[0], a[1], tls).then((t) => {
       r || s.c_ ? t.destroy() : s.attach_(t);
-      r = 1;
-    }, (e) => {
-      r = r || e;
-    }).then(() => s.poke_());
-    return s.wait_(() => {
-      if (r) {
-        if (r.code) throw r;
-        return 0;
-      }
-    }).catch((e) => {
+      s.poke_(r = 1);
+    }, (e) => s.poke_(r = r || e));
+    return s.wait_(() => r && (r.code ? raise(r) : 0)).catch((e) => {
       r = r || 2;
       return ++i < l.length && !s.c_ ? (s.free_(), s.open_(l, i)) : s.free_(e);
     });
