@@ -414,7 +414,7 @@ describe("dns ip: address text (RFC 5952, strict dotted quad)", () => {
     assert.deepEqual(textToIp("192.168.1.254"), new Uint8Array([192, 168, 1, 254]));
     assert.deepEqual(textToIp("0.0.0.0"), new Uint8Array(4));
     assert.equal(ipv4ToText(new Uint8Array([9, 9, 10, 0, 0, 255]), 2), "10.0.0.255");
-    for (const t of ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-1", "1.2.3.4 ", "1e2.1.1.1", "0x1.1.1.1", "+1.1.1.1", "1..2.3"]) {
+    for (const t of ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-1", "1.2.3.4 ", "1e2.1.1.1", "0x1.1.1.1", "+1.1.1.1", "1..2.3", "1:2.3.4.5", "::1.2.3.4"]) {
       assert.equal(textToIp(t), null, JSON.stringify(t));
     }
   });

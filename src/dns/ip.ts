@@ -37,39 +37,26 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
 /** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` any IPv6 text to 16;
  *  null when `text` is not such an address. */
 export function textToIp(text: string, six?: unknown): Uint8Array | null {
-  const out = new Uint8Array(six ? 16 : 4), h = ("" + text).split(six ? "::" : "."), g: number[] = [];
-  // head: where "::" stands in g (9: no "::")
-  let head = 9, i = 0, j: number, t: string, v: number, b: Uint8Array | null;
+  let t = "" + text, i = t.lastIndexOf(":"), v: any, b: Uint8Array | null;
+  const out = new Uint8Array(six ? 16 : 4);
   if (!six) {
-    if (h.length != 4) return null;
-    for (; i < 4; i++) {
-      v = +h[i];
-      // String(v) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the range check "-1".
-      if (!(v >= 0 && v < 256) || "" + v !== h[i]) return null;
-      out[i] = v;
-    }
+    v = t.split(".");
+    if (v.length != 4) return null;
+    // String(n) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the stored byte "-1", "1.5", "256"
+    for (i = 0; i < 4; i++) if ("" + (out[i] = +v[i]) !== v[i] || out[i] != v[i]) return null;
     return out;
   }
-  for (; i < h.length; i++) {
-    if (i) head = g.length;
-    const p = h[i] ? h[i].split(":") : [];
-    for (j = 0; j < p.length; j++) {
-      t = p[j];
-      if (i == h.length - 1 && j == p.length - 1 && t.indexOf(".") > 0) {
-        // a trailing dotted quad: two groups
-        if (!(b = textToIp(t))) return null;
-        g.push(b[0] << 8 | b[1], b[2] << 8 | b[3]);
-        continue;
-      }
-      v = parseInt(t, 16);
-      if (!(t.length < 5 && v >= 0 && ("000" + v.toString(16)).slice(-t.length) == t.toLowerCase())) return null;
-      g.push(v);
-    }
+  // a trailing dotted quad becomes two groups; then "::" stands for the missing zero groups
+  if (t.indexOf(".", i) > 0) {
+    if (!(b = textToIp(t.slice(++i)))) return null;
+    t = t.slice(0, i) + (b[0] << 8 | b[1]).toString(16) + ":" + (b[2] << 8 | b[3]).toString(16);
   }
-  // with "::" at least one group is zero-filled; without it there must be exactly eight
-  if (h.length > 2 || (head > 8 ? g.length != 8 : g.length > 7)) return null;
-  for (i = 0, j = 8 - g.length; i < 8; i++) {
-    v = i < head ? g[i] : i < head + j ? 0 : g[i - j];
+  const h = t.split("::"), a = h[0] ? h[0].split(":") : [], z = h[1] ? h[1].split(":") : [], n = a.length + z.length;
+  if (h.length > 2 || (h[1] == null ? n != 8 : n > 7)) return null;
+  for (i = 0; i < 8; i++) {
+    v = i < a.length ? a[i] : i < 8 - z.length ? "0" : z[i + z.length - 8];
+    if (!(v.length < 5 && /^[0-9a-f]+$/i.test(v))) return null;
+    v = parseInt(v, 16);
     out[2 * i] = v >> 8;
     out[2 * i + 1] = v;
   }

@@ -71,12 +71,12 @@ export interface Message {
 export interface Header { id: number; flags: number; qd: number; an: number; ns: number; ar: number }
 
 /** Each type's rdata: fields in wire order, each a kind letter and the field's name (none:
- *  the field is the whole data). N name, S 16-bit, L 32-bit, A IPv4, 6 IPv6 (these need
+ *  the field is the whole data). N name, 2 16-bit, 4 32-bit, A IPv4, B IPv6 (these need
  *  rdata left), t TXT strings, b NSEC type bitmap, r raw bytes to the end. Other types are
  *  raw. (A table, not a string searched per record: mDNS parses many non-A records.) */
 const RECORDS: { [type: number]: string } = {
-  1: "A", 28: "6", 2: "N", 5: "N", 12: "N", 16: "t", 41: "roptions", 47: "Nnext btypes",
-  33: "Spriority Sweight Sport Ntarget", 6: "Nmname Nrname Lserial Lrefresh Lretry Lexpire Lminimum",
+  1: "A", 28: "B", 2: "N", 5: "N", 12: "N", 16: "t", 41: "roptions", 47: "Nnext btypes",
+  33: "2priority 2weight 2port Ntarget", 6: "Nmname Nrname 4serial 4refresh 4retry 4expire 4minimum",
 };
 const SECTIONS = "questions answers authorities additionals";
 
@@ -225,8 +225,7 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
     if (k < "a") {
       if (o >= e) break;
       if (k == "N") { v = name(b, o); o = after; }
-      else if (k == "S") { v = b[o] << 8 | b[o + 1]; o += 2; }
-      else if (k == "L") { v = u32(b, o); o += 4; }
+      else if (k < "5") for (v = 0, j = +k; j--;) v = v * 256 + b[o++];
       else if (k == "A") { v = ipv4ToText(b, o); o += 4; }
       else { v = ipv6ToText(b, o); o += 16; }
     } else if (k == "t") {
@@ -264,85 +263,73 @@ let at = 0;
 /** Compression dictionary: lowercased name suffix -> its offset. */
 let dict: { [suffix: string]: number } = {};
 
-function room(n: number): void {
+/** Writes `v` as `n` big-endian bytes (1, 2 or 4), growing the buffer as needed. */
+function put(v: number, n: number): void {
   if (at + n > out.length) {
     const x = new Uint8Array(2 * (at + n));
     x.set(out);
     out = x;
   }
+  while (n) out[at++] = v >> 8 * --n;
 }
-function put16(v: number): void { room(2); out[at++] = v >> 8; out[at++] = v; }
-function put32(v: number): void { put16(v >>> 16); put16(v); }
 
-/** EINVAL for data that cannot be encoded; with `name`, `what` is a name that is bad. */
-function invalid(what: string, name?: unknown): Error {
-  return codedError("EINVAL", "cannot encode DNS message: " + (name ? "bad name " + what + ": labels of 1-63 octets up to 0xFF, at most 255 in all" : what));
-}
+/** EINVAL for data that cannot be encoded. */
+const invalid = (what: string): Error => codedError("EINVAL", "cannot encode DNS message: " + what);
 
 /** Writes a text name, compressed against the names written before (case-insensitively,
  *  RFC 1035 §4.1.4); registers its suffixes for the names after it. */
 function putName(text: string): void {
-  let t = "" + text, i = 0, c: number, l: number, k: string;
+  let t = "" + text, i = 0, c: number, l = 0, k: string, x = 0;
   if (t.charCodeAt(t.length - 1) == 46 && t.charCodeAt(t.length - 2) != 92) t = t.slice(0, -1);
-  if (t.length > 253 && octets(t) > 255) throw invalid(t, 1);
   const lower = t.toLowerCase();
-  for (; i < t.length; i++) {
+  if (t.length > 253 && octets(t) > 255) x = 256;
+  for (; i < t.length && x < 256; i++) {
     // at a label boundary: is the rest of the name already in the message?
     k = "." + lower.substring(i); // (not a key Object.prototype has: Espruino finds {}.constructor >= 0)
-    if (dict[k] >= 0) return put16(49152 | dict[k]);
+    if (dict[k] >= 0) return put(49152 | dict[k], 2);
     if (at < 16384) dict[k] = at;
-    room(200);
-    for (l = at++; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
+    for (put(0, 1), l = at; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
       if (c == 92) c = t.charCodeAt(++i);
-      if (c > 255) throw invalid(t, 1);
-      out[at++] = c;
+      x |= c;
+      put(c, 1);
     }
-    if (at - l < 2 || at - l > 64) throw invalid(t, 1);
-    out[l] = at - l - 1;
+    if (at == l || at - l > 63) x = 256;
+    out[l - 1] = at - l;
   }
-  room(1);
-  out[at++] = 0;
+  if (x > 255) throw invalid("bad name " + t + ": labels of 1-63 octets up to 0xFF, at most 255 in all");
+  put(0, 1);
 }
 
 /** Writes a question (`q`) or a record. */
 function putRecord(r: any, q: boolean): void {
   const type = r.type, d = r.data, f = (RECORDS[type] || "r").split(" "), opt = type == 41 && !q;
-  let i = 0, j: number, k: string, v: any;
+  let i = 0, j: number, k: string, v: any, l: number, n: number;
   putName(r.name);
-  put16(type);
-  put16(opt ? d.udpSize : (r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0));
+  put(type, 2);
+  put(opt ? d.udpSize : (r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0), 2);
   if (q) return;
-  put32(opt ? d.extRcode << 24 | d.version << 16 | d.flags : r.ttl);
-  put16(0);
-  const l = at;
-  for (; i < f.length; i++) {
+  put(opt ? d.extRcode << 24 | d.version << 16 | d.flags : r.ttl, 4);
+  put(0, 2);
+  for (l = at; i < f.length; i++) {
     k = f[i][0];
     v = f[i][1] ? d[f[i].substring(1)] : d;
-    if (k == "N") putName(v);
-    else if (k == "S") put16(v);
-    else if (k == "L") put32(v);
+    if (k < "5") put(v, +k);
+    else if (k == "N") putName(v);
     else if (k < "a") {
-      room(16);
-      const b = textToIp(v, k != "A");
-      if (!b) throw invalid("bad address " + v);
-      out.set(b, at);
-      at += b.length;
+      if (!(n = textToIp(v, k > "A") as any)) throw invalid("bad address " + v);
+      putBytes(n, 0);
     } else if (k == "t") {
       for (j = 0; j < v.length; j++) putBytes(v[j], 1);
-      if (!j) putBytes("", 1); // RFC 6763 §6.1: never empty rdata
+      if (!j) put(0, 1); // RFC 6763 §6.1: never empty rdata
     } else if (k == "b") {
       v = v.slice().sort((x: number, y: number) => x - y);
       // one window per high byte of the types present (RFC 4034 §4.1.2)
       for (j = 0; j < v.length;) {
-        const w = v[j] >> 8, s = at;
-        room(34);
-        out.fill(0, s, s + 34);
-        for (; j < v.length && v[j] >> 8 == w; j++) {
-          out[s + 2 + (v[j] >> 3 & 31)] |= 128 >> (v[j] & 7);
-          at = s + 3 + (v[j] >> 3 & 31);
-        }
-        out[s] = w;
-        out[s + 1] = at - s - 2;
+        const w = v[j] >> 8, m = new Uint8Array(32);
+        for (; j < v.length && v[j] >> 8 == w; j++) m[n = v[j] >> 3 & 31] |= 128 >> (v[j] & 7);
+        put(w, 1);
+        put(++n, 1);
+        putBytes(m.subarray(0, n), 0);
       }
     } else putBytes(v || [], 0);
   }
@@ -354,10 +341,11 @@ function putRecord(r: any, q: boolean): void {
 /** Raw bytes (a Uint8Array, or a byte string), with a length octet first if `counted`. */
 function putBytes(v: any, counted: number): void {
   const n = v.length;
-  if (counted && n > 255) throw invalid("TXT string over 255 octets");
-  room(n + 1);
-  if (counted) out[at++] = n;
-  for (let i = 0; i < n; i++) out[at++] = v.charCodeAt ? v.charCodeAt(i) : v[i];
+  if (counted) {
+    if (n > 255) throw invalid("TXT string over 255 octets");
+    put(n, 1);
+  }
+  for (let i = 0; i < n; i++) put(v.charCodeAt ? v.charCodeAt(i) : v[i], 1);
 }
 
 /** Encodes a message (absent sections are empty; id and flags default to 0), compressing
@@ -370,9 +358,9 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
   dict = {};
   out = new Uint8Array(512);
   try {
-    put16(m.id || 0);
-    put16(m.flags || 0);
-    for (; s < 4; s++) put16(all[s].length);
+    put(m.id || 0, 2);
+    put(m.flags || 0, 2);
+    for (; s < 4; s++) put(all[s].length, 2);
     for (s = 0; s < 4; s++) for (i = 0; i < all[s].length; i++) putRecord(all[s][i], !s);
   } catch (e: any) {
     throw e.code ? e : invalid(e.message || e);

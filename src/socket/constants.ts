@@ -1,7 +1,7 @@
 // The socket module's constants, with the values CPython has on Linux (so numbers printed
 // on the board read the same as on a desktop). `constants` holds every public one, built at
 // load time from one compact list: a word ending in "_" is a prefix for the names after it,
-// then "<name> <value>" pairs. The named exports are for camnet's own code (esbuild drops
+// then "<name> <value>" pairs (no value: the previous plus 1). The named exports are for camnet's own code (esbuild drops
 // the unused ones). AF_UNIX, SOCK_SEQPACKET, IPPROTO_SCTP and the like are absent: the board
 // has none of them. EAI_* are Linux's gai error numbers (gaierror's errno).
 
@@ -30,17 +30,19 @@ export const AI_NUMERICSERV = 1024;
 /** Every public constant, for `Object.assign(socketModule, constants)`. */
 export const constants: { [name: string]: number } = {};
 
-let prefix = "";
-let words: any = ("SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 AF_ UNSPEC 0 INET 2 INET6 10 SOCK_ STREAM 1 DGRAM 2 RAW 3 " +
-  "IPPROTO_ IP 0 ICMP 1 TCP 6 UDP 17 IPV6 41 " +
-  "AI_ PASSIVE 1 CANONNAME 2 NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024 " +
-  "EAI_ BADFLAGS -1 NONAME -2 AGAIN -3 FAIL -4 NODATA -5 FAMILY -6 SOCKTYPE -7 SERVICE -8 ADDRFAMILY -9 MEMORY -10 SYSTEM -11 OVERFLOW -12 " +
-  "SO_ REUSEADDR 2 TYPE 3 ERROR 4 BROADCAST 6 KEEPALIVE 9 REUSEPORT 15 " +
-  "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL 33 MULTICAST_LOOP 34 ADD_MEMBERSHIP 35 DROP_MEMBERSHIP 36 " +
-  "SHUT_ RD 0 WR 1 RDWR 2 MSG_ PEEK 2 DONTWAIT 64 INADDR_ ANY 0 LOOPBACK 2130706433 BROADCAST 4294967295").split(" ");
-for (let i = 0; i < words.length; i++) {
+// "<name> <value>" pairs; a name without a value is the one before it plus 1
+let words: any = ("SOL_SOCKET 1 TCP_NODELAY 1 IPV6_V6ONLY 26 AF_ UNSPEC 0 INET 2 INET6 10 SOCK_ STREAM 1 DGRAM RAW " +
+  "IPPROTO_ IP 0 ICMP TCP 6 UDP 17 IPV6 41 " +
+  "AI_ PASSIVE 1 CANONNAME NUMERICHOST 4 V4MAPPED 8 ALL 16 ADDRCONFIG 32 NUMERICSERV 1024 " +
+  "EAI_ OVERFLOW -12 SYSTEM MEMORY ADDRFAMILY SERVICE SOCKTYPE FAMILY NODATA FAIL AGAIN NONAME BADFLAGS " +
+  "SO_ REUSEADDR 2 TYPE ERROR BROADCAST 6 KEEPALIVE 9 REUSEPORT 15 " +
+  "IP_ TTL 2 MULTICAST_IF 32 MULTICAST_TTL MULTICAST_LOOP ADD_MEMBERSHIP DROP_MEMBERSHIP " +
+  "SHUT_ RD 0 WR RDWR MSG_ PEEK 2 DONTWAIT 64 INADDR_ ANY 0 LOOPBACK 2130706433 BROADCAST 4294967295").split(" ");
+for (let i = 0, w: string, prefix = "", key = "", v = 0; i < words.length; i++) {
   // (no regex here: minified, a regex right after the for-header reads as a division to Espruino)
-  if (words[i].slice(-1) == "_") prefix = words[i];
-  else constants[prefix + words[i]] = +words[++i];
+  w = words[i];
+  if (w.slice(-1) == "_") prefix = w;
+  else if (w == +w as any) constants[key] = v = +w;
+  else constants[key = prefix + w] = ++v;
 }
 words = 0; // (the list would hold JsVars for the board's life)
