@@ -303,7 +303,7 @@ function putName(text: string): void {
 /** Writes a question (`q`) or a record. */
 function putRecord(r: any, q: boolean): void {
   const type = r.type, d = r.data, f = (RECORDS[type] || "r").split(" "), opt = type == 41 && !q;
-  let i = 0, j: number, k: string, v: any, l: number, n: number;
+  let i = 0, j: number, k: string, v: any, l: number, n = 0;
   putName(r.name);
   put(type, 2);
   put(opt ? d.udpSize : (r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0), 2);
