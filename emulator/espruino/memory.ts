@@ -1,39 +1,242 @@
 // An ESTIMATE of Espruino JsVars in use, for process.memory() and E.getSizeOf().
 //
 // Espruino stores everything in fixed-size blocks ("JsVars": 14 bytes on ESP32, 16383 of
-// them). The emulator cannot see the real layout, so it walks the sandbox's object graph
-// from the global object and counts, per reachable value not present at power-on:
-//   object, array, function, typed array: 1 var
-//   each own property / array element: 1 var (the name), +ceil((keyLen-4)/12) for long keys
-//   integers, booleans, null, undefined: packed into the name (0 extra)
-//   other numbers: 1 var
-//   strings: max(1, ceil(len/12)) vars
-//   function code: 1 var when the function comes from a program run from Storage (its
-//     text stays in flash), else ceil(sourceLength/12) vars (text typed or uploaded to RAM)
-//   ArrayBuffer: 1 + ceil(byteLength/12) vars (counted once when shared)
-// Closure variables and closure-held functions are invisible to a walk of the object graph,
-// so the chip adds a fixed cost per function literal of each program run from Storage
-// (sandbox.ts FUNCTION_VARS, calibrated on the 2v29 Linux build: dist/linux/firmware.js
-// holds ~2300 vars after boot there; this estimate of the esp32 firmware gives ~2200).
-// Measured against the Linux build: {a:1,b:'hello'} -> 4 (real 4).
+// them). The emulator cannot see the real layout, so it walks what the program can still
+// reach, from the new globals and the pending timers, and charges each value what the
+// interpreter's layout costs (read off `trace()` on the 2v29 Linux build):
+//   object, array: 1 var; each own property / element: 1 (its name; +ceil((len-4)/12) for
+//     long names), then its value: integers and undefined are packed into the name (0),
+//     other numbers, booleans and null 1, strings max(1, ceil(len/12))
+//   typed array: view 1 + ArrayBuffer 1 + its bytes as a string (counted once when shared)
+//   function: 1, +1 per parameter, +2 for its code when it comes from a program run from
+//     Storage (a name and a pointer into flash), else 1 + its text in 12-char blocks;
+//     +1 for the link to its scope when it was made inside another function, and where
+//     that is two or more functions deep, an array of the scopes (1 + 1 per level)
+//   scope (one per call of a function that made a closure still alive, shared by all the
+//     closures it made): 1, +1 per parameter and local (every one, not only those the
+//     closures use: the interpreter keeps the call's whole scope), then the values
+//   a pending timer: 4 (its entry: time, interval, callback) + its callback and arguments
+//   `prototype`: only when the program put something on it (Espruino makes it on demand)
+// V8 hides closures' variables from a walk of the object graph, so the walk asks V8's
+// inspector for each function's location and scopes ([[Scopes]]: the variables closures
+// use, with their values), and parses the program (Babel) for the parameters and locals
+// each scope holds. A scope is told apart from another call's by the values it holds (an
+// object held is told by identity), so two calls holding only equal numbers count once.
+// Measured against the Linux build: {a:1,b:'hello'} -> 4 (real 4); per entry of
+// scripts/jsvars/ and dist/linux/firmware.js: see the bench (npm run bench) and
+// test/espruino-sandbox.test.ts.
+import { Session } from "node:inspector";
+import { parseSync } from "@babel/core";
 
 export interface MemoryEstimator {
-  /** Estimated vars reachable from `root`, skipping objects in `builtins`. */
-  usage(root: object, initialKeys: Set<string>): number;
+  /** Estimated vars reachable from the new globals of `root`, the pending `timers` (each
+   *  its callback and arguments) and the module cache (`modules`: name -> exports), skipping
+   *  objects in `builtins`. */
+  usage(root: object, initialKeys: Set<string>, timers?: unknown[][], modules?: Map<string, unknown>): number;
   sizeOf(v: unknown): number;
 }
 
-const MAX_VISIT = 2_000_000;
-
-function strVars(len: number): number {
-  return Math.max(1, Math.ceil(len / 12));
+/** A program the chip ran: its text and whether it was run from Storage (code in flash). */
+export interface Program {
+  code: string;
+  flash: boolean;
 }
 
-export function createEstimator(builtins: WeakSet<object>, flashCode: (src: string) => boolean = () => false): MemoryEstimator {
-  function walk(root: unknown, seen: WeakSet<object>): number {
+const MAX_VISIT = 2_000_000;
+const strVars = (len: number) => Math.max(1, Math.ceil(len / 12));
+const nameVars = (k: string) => 1 + (k.length > 4 ? Math.ceil((k.length - 4) / 12) : 0);
+
+// ---------------------------------------------------------------- the program's functions
+
+/** What the parse tells of one function literal. */
+interface FnInfo {
+  params: number;
+  /** Parameters and locals: what a call's scope holds. */
+  locals: Set<string>;
+  /** Locals that name a function literal (a declaration, or `var x = function/arrow`):
+   *  the scope keeps such a function even where no closure uses it (V8 then drops it). */
+  fnLocals: Map<string, FnInfo>;
+  /** The enclosing function, or null at the program's top level. */
+  parent: FnInfo | null;
+  depth: number;
+  id: number;
+}
+
+interface ProgramInfo {
+  code: string;
+  flash: boolean;
+  /** Line starts, for V8's (line, column) locations. */
+  lines: number[];
+  /** Offsets V8 may report for a function (its start, its parameter list's "(") -> info. */
+  at: Map<number, FnInfo>;
+}
+
+let nextFnId = 0;
+
+function analyse(p: Program): ProgramInfo {
+  const lines = [0];
+  for (let i = 0; i < p.code.length; i++) if (p.code.charCodeAt(i) === 10) lines.push(i + 1);
+  const info: ProgramInfo = { code: p.code, flash: p.flash, lines, at: new Map() };
+  let ast: any;
+  try {
+    ast = parseSync(p.code, { configFile: false, babelrc: false, sourceType: "script", parserOpts: { errorRecovery: true, allowReturnOutsideFunction: true } });
+  } catch {
+    return info; // not parseable as a script: its functions are charged without scope detail
+  }
+  const isFn = (n: any) => /Function|Method|^ClassPrivateMethod$/.test(n.type) && n.type !== "FunctionTypeAnnotation";
+  const names = (pat: any, into: Set<string>) => {
+    if (!pat) return;
+    if (pat.type === "Identifier") into.add(pat.name);
+    else if (pat.type === "AssignmentPattern") names(pat.left, into);
+    else if (pat.type === "RestElement") names(pat.argument, into);
+    else if (pat.type === "ArrayPattern") pat.elements.forEach((e: any) => names(e, into));
+    else if (pat.type === "ObjectPattern") pat.properties.forEach((q: any) => names(q.type === "RestElement" ? q : q.value, into));
+  };
+  // Declarations of `fn`'s own scope: var anywhere in its body (not in nested functions),
+  // function declarations, and let/const/class directly in the body.
+  const declare = (node: any, into: Set<string>, top: boolean) => {
+    if (!node || typeof node.type !== "string") return;
+    if (isFn(node)) {
+      if (node.type === "FunctionDeclaration" && node.id) into.add(node.id.name);
+      return;
+    }
+    if (node.type === "VariableDeclaration" && (node.kind === "var" || top)) node.declarations.forEach((d: any) => names(d.id, into));
+    if (node.type === "ClassDeclaration" && top && node.id) into.add(node.id.name);
+    for (const k of Object.keys(node)) {
+      if (k === "loc" || k === "start" || k === "end") continue;
+      const v = node[k];
+      if (Array.isArray(v)) v.forEach((c) => declare(c, into, false));
+      else if (v && typeof v.type === "string" && k !== "id") declare(v, into, false);
+    }
+  };
+  const visit = (node: any, parent: FnInfo | null, declName?: string) => {
+    if (!node || typeof node.type !== "string") return;
+    let here = parent;
+    if (isFn(node)) {
+      const locals = new Set<string>();
+      node.params.forEach((q: any) => names(q, locals));
+      if (node.body && node.body.type === "BlockStatement") node.body.body.forEach((s: any) => declare(s, locals, true));
+      here = { params: node.params.length, locals, fnLocals: new Map(), parent, depth: parent ? parent.depth + 1 : 0, id: nextFnId++ };
+      if (parent && node.type === "FunctionDeclaration" && node.id) parent.fnLocals.set(node.id.name, here);
+      if (parent && declName && node.type !== "FunctionDeclaration") parent.fnLocals.set(declName, here);
+      info.at.set(node.start, here);
+      const from = node.key ? node.key.end : node.id ? node.id.end : node.start;
+      const paren = p.code.indexOf("(", from);
+      if (paren >= 0 && (!node.params[0] || paren < node.params[0].start)) info.at.set(paren, here);
+      if (node.params[0]) info.at.set(node.params[0].start, here);
+    }
+    for (const k of Object.keys(node)) {
+      if (k === "loc") continue;
+      const v = node[k];
+      if (Array.isArray(v)) v.forEach((c) => visit(c, here));
+      else if (v && typeof v.type === "string") visit(v, here, node.type === "VariableDeclarator" && k === "init" && node.id.type === "Identifier" ? node.id.name : undefined);
+    }
+  };
+  try {
+    visit(ast.program, null);
+  } catch {
+    // nested too deeply to walk: the functions found so far keep their detail
+  }
+  return info;
+}
+
+// ---------------------------------------------------------------- V8's view of a function
+
+let session: Session | undefined;
+
+/** One inspector call; the same-thread session answers synchronously. */
+function post(method: string, params: object): any {
+  if (!session) {
+    session = new Session();
+    session.connect();
+  }
+  let out: any, err: Error | null = null, done = false;
+  session.post(method, params, (e, r) => {
+    err = e;
+    out = r;
+    done = true;
+  });
+  if (!done) throw new Error(`inspector ${method} did not answer synchronously`);
+  if (err) throw err;
+  return out;
+}
+
+const slot = globalThis as unknown as { __camnetJsvIn?: unknown; __camnetJsvOut?: unknown };
+
+/** The function's location and its closure scopes (innermost first), each as an object
+ *  holding the variables the closures use, with their live values. */
+function inspectFunction(f: Function): { scriptId?: string; line: number; column: number; scopes: Array<Record<string, unknown>> } {
+  slot.__camnetJsvIn = f;
+  try {
+    const fn = post("Runtime.evaluate", { expression: "globalThis.__camnetJsvIn", objectGroup: "camnet-jsv", silent: true }).result;
+    const props = post("Runtime.getProperties", { objectId: fn.objectId, ownProperties: true, objectGroup: "camnet-jsv" });
+    const internal: any[] = props.internalProperties ?? [];
+    const loc = internal.find((x) => x.name === "[[FunctionLocation]]")?.value?.value;
+    const list = internal.find((x) => x.name === "[[Scopes]]")?.value;
+    const scopes: Array<Record<string, unknown>> = [];
+    if (list?.objectId) {
+      const entries = post("Runtime.getProperties", { objectId: list.objectId, ownProperties: true, objectGroup: "camnet-jsv" }).result as any[];
+      for (const e of entries) {
+        if (!/^Closure/.test(e.value?.description ?? "") || !e.value.objectId) continue;
+        post("Runtime.callFunctionOn", { objectId: e.value.objectId, functionDeclaration: "function () { globalThis.__camnetJsvOut = this.object; }", objectGroup: "camnet-jsv", silent: true });
+        scopes.push(slot.__camnetJsvOut as Record<string, unknown>);
+      }
+    }
+    return { scriptId: loc?.scriptId, line: loc?.lineNumber ?? -1, column: loc?.columnNumber ?? -1, scopes };
+  } finally {
+    slot.__camnetJsvIn = slot.__camnetJsvOut = undefined;
+  }
+}
+
+// ---------------------------------------------------------------- the estimate
+
+/** A function literal's own vars (no properties), from the parse alone. */
+const staticFnVars = (f: FnInfo, flash: boolean) => 1 + f.params + (flash ? 2 : 3) + (f.depth === 0 ? 0 : f.depth === 1 ? 1 : 2 + f.depth);
+
+export function createEstimator(builtins: WeakSet<object>, programs: () => Program[] = () => []): MemoryEstimator {
+  const analysed = new Map<Program, ProgramInfo>();
+  /** scriptId -> the program V8 compiled it from (found by matching a function's text). */
+  const scripts = new Map<string, ProgramInfo | null>();
+
+  const programOf = (f: Function, where: { scriptId?: string; line: number; column: number }, src: string): { p: ProgramInfo; info?: FnInfo } | null => {
+    const locate = (p: ProgramInfo) => {
+      const off = (p.lines[where.line] ?? -1e9) + where.column;
+      return p.at.get(off);
+    };
+    const known = where.scriptId !== undefined ? scripts.get(where.scriptId) : undefined;
+    if (known) return { p: known, info: locate(known) };
+    if (known === null) return null;
+    // the program holding the function's text (where several do, the one whose parse
+    // places a function at V8's location)
+    let match: ProgramInfo | undefined;
+    for (const prog of programs()) {
+      if (!prog.code.includes(src)) continue;
+      let p = analysed.get(prog);
+      if (!p) analysed.set(prog, (p = analyse(prog)));
+      if (!match || locate(p)) match = p;
+      if (locate(p)) break;
+    }
+    if (match) {
+      if (where.scriptId !== undefined) scripts.set(where.scriptId, match);
+      return { p: match, info: locate(match) };
+    }
+    if (where.scriptId !== undefined) scripts.set(where.scriptId, null);
+    return null;
+  };
+
+  function walk(roots: unknown[], seen: WeakSet<object>, seenScopes: Set<string>): number {
     let total = 0;
     let visited = 0;
-    const stack: unknown[] = [root];
+    const stack: unknown[] = [...roots];
+    const ids = new WeakMap<object, number>();
+    let nextId = 0;
+    const idOf = (v: unknown): string => {
+      if ((typeof v !== "object" && typeof v !== "function") || v === null) return typeof v + ":" + String(v);
+      let n = ids.get(v);
+      if (n === undefined) ids.set(v, (n = nextId++));
+      return "#" + n;
+    };
+    // Scope identities must survive across walks of one usage() call only: ids are per walk.
     while (stack.length) {
       const v = stack.pop();
       if (typeof v === "string") {
@@ -42,6 +245,10 @@ export function createEstimator(builtins: WeakSet<object>, flashCode: (src: stri
       }
       if (typeof v === "number") {
         if (!Number.isInteger(v)) total += 1;
+        continue;
+      }
+      if (typeof v === "boolean") {
+        total += 1;
         continue;
       }
       if ((typeof v !== "object" && typeof v !== "function") || v === null) continue;
@@ -69,9 +276,41 @@ export function createEstimator(builtins: WeakSet<object>, flashCode: (src: stri
         } catch {
           /* revoked or exotic */
         }
-        // Code loaded from Storage stays in flash: one var points at it. Code typed or
-        // uploaded to RAM keeps its text in RAM.
-        if (!src.includes("[native code]")) total += flashCode(src) ? 1 : Math.ceil(src.length / 12);
+        if (!src.includes("[native code]")) {
+          let where: ReturnType<typeof inspectFunction> | undefined;
+          try {
+            where = inspectFunction(o as Function);
+          } catch {
+            where = undefined; // no inspector: the function alone
+          }
+          const found = where ? programOf(o as Function, where, src) : null;
+          const info = found?.info;
+          if (found) total += (info ? info.params : (o as Function).length) + (found.p.flash ? 2 : 1 + Math.ceil(src.length / 12));
+          if (info) {
+            // the scope link, and the scopes of the calls that made this function
+            total += info.depth === 0 ? 0 : info.depth === 1 ? 1 : 2 + info.depth;
+            const v8 = where!.scopes.slice();
+            let inner = "";
+            const chain: Array<{ fn: FnInfo; vars?: Record<string, unknown> }> = [];
+            for (let a = info.parent; a; a = a.parent) {
+              const i = v8.findIndex((s) => Object.keys(s).every((k) => a!.locals.has(k)));
+              chain.push({ fn: a, vars: i >= 0 ? v8.splice(i, 1)[0] : undefined });
+            }
+            // a scope's identity: its function and the values it holds (else its inner neighbour's)
+            for (const c of chain) {
+              const key = c.fn.id + (c.vars ? ":" + Object.keys(c.vars).map((k) => k + "=" + idOf(c.vars![k])).join(",") : "<" + inner);
+              inner = key;
+              if (seenScopes.has(key)) continue;
+              seenScopes.add(key);
+              total += 1 + c.fn.locals.size;
+              // functions the scope names that no closure uses (V8 keeps no value for them)
+              for (const [name, f] of c.fn.fnLocals) if (!c.vars || !(name in c.vars)) total += staticFnVars(f, found!.p.flash);
+              if (c.vars) for (const k of Object.keys(c.vars)) stack.push(c.vars[k]);
+            }
+          }
+          // (not from a program the chip ran: a function the emulator made, a native in
+          // Espruino; its closures are the emulator's, not the board's)
+        }
       }
       let keys: string[];
       try {
@@ -80,12 +319,15 @@ export function createEstimator(builtins: WeakSet<object>, flashCode: (src: stri
         continue;
       }
       for (const k of keys) {
-        if (typeof o === "function" && (k === "length" || k === "name" || k === "prototype" || k === "arguments" || k === "caller")) {
-          if (k !== "prototype") continue;
-        }
+        if (typeof o === "function" && (k === "length" || k === "name" || k === "arguments" || k === "caller")) continue;
         if (Array.isArray(o) && k === "length") continue;
-        total += 1 + (k.length > 4 ? Math.ceil((k.length - 4) / 12) : 0);
         const d = Object.getOwnPropertyDescriptor(o, k);
+        if (typeof o === "function" && k === "prototype") {
+          // Espruino makes a prototype on demand: charge it only when the program filled it.
+          const proto = d && d.value;
+          if (!proto || typeof proto !== "object" || Object.getOwnPropertyNames(proto).every((n) => n === "constructor")) continue;
+        }
+        total += nameVars(k);
         if (d && "value" in d) stack.push(d.value);
       }
       const proto = Object.getPrototypeOf(o);
@@ -93,20 +335,49 @@ export function createEstimator(builtins: WeakSet<object>, flashCode: (src: stri
     }
     return total;
   }
+
+  const release = () => {
+    if (session) {
+      try {
+        post("Runtime.releaseObjectGroup", { objectGroup: "camnet-jsv" });
+      } catch {
+        /* nothing to release */
+      }
+    }
+  };
+
   return {
-    usage(root: object, initialKeys: Set<string>): number {
+    usage(root: object, initialKeys: Set<string>, timers: unknown[][] = [], modules = new Map<string, unknown>()): number {
       const seen = new WeakSet<object>();
+      const seenScopes = new Set<string>();
       let total = 0;
+      const values: unknown[] = [];
       for (const k of Object.getOwnPropertyNames(root)) {
         if (initialKeys.has(k)) continue;
-        total += 1 + (k.length > 4 ? Math.ceil((k.length - 4) / 12) : 0);
+        total += nameVars(k);
         const d = Object.getOwnPropertyDescriptor(root, k);
-        if (d && "value" in d) total += walk(d.value, seen);
+        if (d && "value" in d) values.push(d.value);
       }
-      return total;
+      for (const t of timers) {
+        total += 4;
+        values.push(...t);
+      }
+      for (const [k, v] of modules) {
+        total += nameVars(k);
+        values.push(v);
+      }
+      try {
+        return total + walk(values, seen, seenScopes);
+      } finally {
+        release();
+      }
     },
     sizeOf(v: unknown): number {
-      return walk(v, new WeakSet());
+      try {
+        return walk([v], new WeakSet(), new Set());
+      } finally {
+        release();
+      }
     },
   };
 }

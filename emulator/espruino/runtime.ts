@@ -175,6 +175,10 @@ export class Runtime {
     this.reschedule();
     return true;
   }
+  /** Each pending timer's callback and arguments (what it keeps alive). */
+  timerEntries(): unknown[][] {
+    return this.timers.map((t) => [t.fn, ...t.args]);
+  }
   pendingTimers(): number {
     return this.timers.length;
   }

@@ -6,17 +6,17 @@ import { PRELUDE } from "./prelude.ts";
 import { espruinoExec } from "./regexp.ts";
 import { Realm } from "./realm.ts";
 import { Runtime, describeError } from "./runtime.ts";
-import { createEstimator, snapshotBuiltins, type MemoryEstimator } from "./memory.ts";
+import { createEstimator, snapshotBuiltins, type MemoryEstimator, type Program } from "./memory.ts";
 import { isLinux, type BoardProfile } from "./profile.ts";
 import { bytesToBinary, binaryToBytes } from "./binary.ts";
 import { DnsClient, OFFLINE, type ChipNetwork } from "./network.ts";
 
 
-/** Vars per function literal of a program run from Storage: the function, its code pointer,
- *  its scope link and name, a parameter or two (measured on the 2v29 Linux build: 5-6 for a
- *  function at the bundle's top level, about 11 for a closure a factory makes). Calibrated so
- *  the estimate of dist/linux/firmware.js after boot is near the real interpreter's. */
-const FUNCTION_VARS = 5;
+/** Vars the interpreter keeps per open socket or server, beyond what the program holds: its
+ *  object in the hidden socket lists and the firmware's properties on it (measured on the
+ *  2v29 Linux build: dgram.createSocket 27, +9 at bind; net.createServer 19, +8 at listen).
+ *  The emulator keeps that state host-side, where the memory walk does not see it. */
+const SOCKET_VARS = 25;
 
 export const ESPRUINO_VERSION = "2v29";
 
@@ -53,6 +53,7 @@ export class Chip {
   /** lwIP's DNS client (gethostbyname, Wifi.getHostByName). */
   readonly dns: DnsClient;
   private idlePasses = 0;
+  private lastIdleCheck = 0;
   private oomReported = false;
 
   constructor(profile: BoardProfile, opts: ChipOptions = {}) {
@@ -96,9 +97,14 @@ export class Chip {
 
     const builtins = snapshotBuiltins(realm.global);
     this.initialGlobals = new Set(Object.getOwnPropertyNames(realm.global));
-    this.estimator = createEstimator(builtins, (src) => this.flashPrograms.some((p) => p.includes(src)));
+    this.estimator = createEstimator(builtins, () => this.programs);
+    // The estimate walks every live function's scopes (a few ms to tens of ms): from the idle
+    // loop at most every half second of host time.
     rt.onIdle = () => {
-      if (++this.idlePasses % 64 === 0) this.checkMemory();
+      if (++this.idlePasses % 64 === 0 && performance.now() - this.lastIdleCheck > 500) {
+        this.lastIdleCheck = performance.now();
+        this.checkMemory();
+      }
     };
   }
 
@@ -155,20 +161,14 @@ export class Chip {
     return scope.exports;
   }
 
-  /** Programs run from Storage (a bundle, .bootcde: what `npm run flash` leaves): their
-   *  functions' code stays in flash, one var each. Their function instances mostly live in
-   *  closures the object walk cannot see, so each function literal is charged FUNCTION_VARS
-   *  instead (calibrated against the real interpreter; see memoryUsage). */
-  private flashPrograms: string[] = [];
-  /** Function literals in the programs run from Storage (see memoryUsage). */
-  private flashFunctions = 0;
+  /** Programs the chip ran, for the memory estimate (memory.ts): those run from Storage (a
+   *  bundle, .bootcde: what `npm run flash` leaves) keep their functions' code in flash; code
+   *  typed or uploaded to RAM keeps its text in RAM. */
+  private programs: Program[] = [];
 
   /** Runs code at the top level of the sandbox (like typing it into the REPL / uploading it). */
   eval(code: string, filename = "upload.js"): unknown {
-    if (filename !== "upload.js") {
-      this.flashPrograms.push(code);
-      this.flashFunctions += (code.match(/\bfunction\b|=>/g) || []).length;
-    }
+    this.programs.push({ code, flash: filename !== "upload.js" });
     try {
       return this.realm.run(code, filename);
     } finally {
@@ -178,7 +178,7 @@ export class Chip {
 
   // ---- memory ----
   memoryUsage(): number {
-    return this.estimator.usage(this.realm.global, this.initialGlobals) + FUNCTION_VARS * this.flashFunctions;
+    return this.estimator.usage(this.realm.global, this.initialGlobals, this.rt.timerEntries(), this.moduleCache) + SOCKET_VARS * this.rt.socketsInUse;
   }
   memory(): { free: number; usage: number; total: number; history: number; gc: number; gctime: number; blocksize: number } {
     const usage = this.memoryUsage();

@@ -89,7 +89,7 @@ export async function benchBoot(outDir: string, board: string, runs: number): Pr
         ? "the name is answered by the firmware's own mDNS responder (nativeMdns)"
         : "includes camnet's mDNS probing (a 0-250 ms random wait, three probes 250 ms apart)") },
     { what: `JsVars in use after firmware boot (${board}, emulator estimate)`, value: usage, unit: "vars", max: jsVarBudget(total),
-      note: `10% of ${total}; code in flash as flashed, ~5 vars per function literal (calibrated on the real interpreter)` },
+      note: `10% of ${total}; code in flash as flashed; live functions, closure scopes, timers and sockets as the interpreter lays them out (emulator/espruino/memory.ts)` },
   ];
 }
 
