@@ -227,7 +227,7 @@ describe("boards: size budgets and build outputs", () => {
     for (const b of loadBoards()) {
       const code = readFileSync(path.join(ROOT, "dist", b.id, "camnet.js"), "utf8");
       assert.ok(code.includes(`"${b.defaultHostname}"`), `dist/${b.id}/camnet.js: host name ${b.defaultHostname}`);
-      assert.ok(code.includes(`udpRecvMax:${b.capabilities.udpRecvMax}`), `dist/${b.id}/camnet.js carries the capabilities of ${b.id}`);
+      assert.ok(code.includes(`recvBufferSize:${b.capabilities.udpRecvMax}`), `dist/${b.id}/camnet.js carries the capabilities of ${b.id}`);
       const sizes = JSON.parse(readFileSync(path.join(ROOT, "dist", b.id, "sizes.json"), "utf8")) as { board: string };
       assert.equal(sizes.board, b.id);
     }

@@ -59,9 +59,12 @@ describe("build: every board profile", function () {
     const esp = readFileSync(path.join(builds.get("esp32")!.outDir, "camnet.js"), "utf8");
     const linux = readFileSync(path.join(builds.get("linux")!.outDir, "camnet.js"), "utf8");
     assert.match(esp, /"espressif"/);
-    assert.match(esp, /nativeMdns:!0/);
     assert.match(linux, /"espruino"/);
-    assert.match(linux, /nativeMdns:!1/);
+    // capabilities decide the code: Wi-Fi on the ESP32, resolv.conf on Linux
+    assert.match(esp, /\("Wifi"\)/);
+    assert.doesNotMatch(esp, /resolv\.conf/);
+    assert.match(linux, /resolv\.conf/);
+    assert.doesNotMatch(linux, /\("Wifi"\)/);
     // no profile object kept for life: each field read is a constant
     assert.doesNotMatch(esp + linux, /defaultHostname:|buildTime:/);
   });
