@@ -61,34 +61,35 @@ export function addrinfo(host: string | null, port: number | string | null, fami
   return Promise.resolve().then(() => {
     const ty = type! | 0, pr = proto! | 0, fl = flags! | 0, empty = !host || host == "*";
     let f = family! | 0, s = port === "" ? null : port;
-    const fail = (code: string, what: string): never => { throw gaierror(code, what); };
-    if (empty && port == null) fail("EAI_NONAME", "no host and no port");
-    if (fl & ~0x7ff || fl & 2 && empty) fail("EAI_BADFLAGS", "bad flags " + fl + (empty ? " without a host" : ""));
-    if (f && f != 2 && f != 10) fail("EAI_FAMILY", "bad family " + f);
+    // one message shape: "getaddrinfo(host, port): what"
+    const fail = (code: string, what: string): never => { throw gaierror("EAI_" + code, "getaddrinfo(" + host + ", " + port + "): " + what); };
+    if (empty && port == null) fail("NONAME", "give a host or a port");
+    if (fl & ~0x7ff || fl & 2 && empty) fail("BADFLAGS", "bad flags " + fl);
+    if (f && f != 2 && f != 10) fail("FAMILY", "bad family " + f);
     if (fl & 32) { // AI_ADDRCONFIG: only the families the board has an address of
       if (!f) {
         if (env.v4_ != env.v6_) f = env.v4_ ? 2 : 10;
-      } else if (f == 2 ? !env.v4_ : !env.v6_) fail("EAI_NONAME", "AI_ADDRCONFIG and no address of family " + f);
+      } else if (f == 2 ? !env.v4_ : !env.v6_) fail("NONAME", "no address of family " + f);
     }
     if (/^\d+$/.test(s as string)) s = +s!;
     const named = typeof s == "string";
-    if (named && fl & 1024) fail("EAI_NONAME", "AI_NUMERICSERV and service " + s);
-    if (!named && s != null && !((s as number) >= 0 && (s as number) <= 65535 && (s as number) % 1 == 0)) fail("EAI_SERVICE", "bad port " + s);
+    if (named && fl & 1024) fail("NONAME", "service not numeric");
+    if (!named && s != null && !((s as number) >= 0 && (s as number) <= 65535 && (s as number) % 1 == 0)) fail("SERVICE", "bad port");
     // the socket types as glibc's get_servtuples picks them: [type, proto, port]
     const kinds: number[][] = [];
     for (let t = 1; t < 4; t++) {
-      const p = [0, 6, 17, 0][t], tr = ["", "tcp", "udp", ""][t];
+      const tr = t == 1 ? "tcp" : t == 2 ? "udp" : "", p = tr ? 11 * t - 5 : 0;
       if (ty && ty != t || pr && tr && pr != p) continue;
       const n = named ? tr ? +(findService(s as string, tr) || [-1])[0] : -1 : (s as number) || 0;
       if (ty || pr) { // one type asked for (or implied by the protocol): its service must exist
-        if (s != null && (n < 0 || !tr)) fail("EAI_SERVICE", "no port " + s + " for type " + t);
+        if (s != null && (n < 0 || !tr)) fail("SERVICE", "no such service for type " + t);
         kinds.push([t, tr ? p : pr, n]);
         break;
       }
       if (n >= 0) kinds.push([t, p, n]);
     }
     // a type no row has (with type 0 a protocol always finds SOCK_RAW), or an unknown service
-    if (!kinds.length) ty ? fail("EAI_SOCKTYPE", "bad type " + ty + " for proto " + pr) : fail("EAI_SERVICE", "no service " + s);
+    if (!kinds.length) fail(ty ? "SOCKTYPE" : "SERVICE", ty ? "bad type " + ty + " for proto " + pr : "no such service");
     // what the host gives without a look-up: none (loopback or the wildcard), or a literal
     let r: Resolved | null = null;
     if (empty) {
@@ -103,9 +104,9 @@ export function addrinfo(host: string | null, port: number | string | null, fami
           v4 = true;
         }
         // another family: only IPv4 for AF_INET6 with AI_V4MAPPED (mapped below)
-        if (f && (v4 ? 2 : 10) != f && !(v4 && fl & 8)) fail("EAI_ADDRFAMILY", host + " is not of family " + f);
+        if (f && (v4 ? 2 : 10) != f && !(v4 && fl & 8)) fail("ADDRFAMILY", "host not of family " + f);
         r = { canonname: host!, v4: v4 ? [ip] : [], v6: v4 ? [] : [ip] };
-      } else if (fl & 4) fail("EAI_NONAME", "AI_NUMERICHOST and name " + host);
+      } else if (fl & 4) fail("NONAME", "host not numeric");
     }
     const build = (r: Resolved): AddrInfo[] => {
       // AF_INET6 takes IPv4 only as mapped addresses: with AI_V4MAPPED when there is no
@@ -113,7 +114,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
       const v6 = f != 2 ? r.v6 : [], v4 = f != 10 || fl & 8 && (fl & 16 || !v6.length) ? r.v4 : [];
       const addrs = v4.map((a): [number, string] => (f == 10 ? [10, "::ffff:" + a] : [2, a]))
         .concat(v6.map((a): [number, string] => [10, a]));
-      if (!addrs.length) fail("EAI_NONAME", host + " has no address of family " + f);
+      if (!addrs.length) fail("NONAME", "no address of family " + f);
       const out: AddrInfo[] = [];
       // sort keys: the RFC 6724 rank of each destination (see the top of this file; smaller
       // sorts first), then the resolver's order (rank < 1024, at most 4096 addresses). IPv4
