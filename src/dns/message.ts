@@ -263,14 +263,17 @@ let at = 0;
 /** Compression dictionary: lowercased name suffix -> its offset. */
 let dict: { [suffix: string]: number } = {};
 
-/** Writes `v` as `n` big-endian bytes (1, 2 or 4), growing the buffer as needed. */
-function put(v: number, n: number): void {
+/** Makes room for `n` more bytes. */
+function room(n: number): void {
   if (at + n > out.length) {
     const x = new Uint8Array(2 * (at + n));
     x.set(out);
     out = x;
   }
-  while (n) out[at++] = v >> 8 * --n;
+}
+/** Writes `v` as `n` big-endian bytes (1, 2 or 4). */
+function put(v: number, n: number): void {
+  for (room(n); n;) out[at++] = v >> 8 * --n;
 }
 
 /** EINVAL for data that cannot be encoded. */
@@ -288,10 +291,11 @@ function putName(text: string): void {
     k = "." + lower.substring(i); // (not a key Object.prototype has: Espruino finds {}.constructor >= 0)
     if (dict[k] >= 0) return put(49152 | dict[k], 2);
     if (at < 16384) dict[k] = at;
-    for (put(0, 1), l = at; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
+    // (room for the longest label: a longer one is cut short by the array, and refused)
+    for (room(64), l = ++at; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
       if (c == 92) c = t.charCodeAt(++i);
       x |= c;
-      put(c, 1);
+      out[at++] = c;
     }
     if (at == l || at - l > 63) x = 256;
     out[l - 1] = at - l;
@@ -345,7 +349,8 @@ function putBytes(v: any, counted: number): void {
     if (n > 255) throw invalid("TXT string over 255 octets");
     put(n, 1);
   }
-  for (let i = 0; i < n; i++) put(v.charCodeAt ? v.charCodeAt(i) : v[i], 1);
+  room(n);
+  for (let i = 0; i < n; i++) out[at++] = v.charCodeAt ? v.charCodeAt(i) : v[i];
 }
 
 /** Encodes a message (absent sections are empty; id and flags default to 0), compressing

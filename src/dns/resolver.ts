@@ -60,14 +60,13 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
    *  look-up, inside this one: query is the only function kept between look-ups. */
   const query = (name: string, type: number): Promise<Answer> => {
     const key = name.toLowerCase() + "/" + type, hit: any = cache[key];
-    // a live answer (a failure is the EAI code: a string, no .data)
-    if (hit && hit[0] > now() && hit[1].data) return Promise.resolve(hit[1]);
+    const failure = (code: string, name: string, ttl?: number): CodedError & { ttl?: number } =>
+      Object.assign(error(code, name + (code > "EAI_G" ? ": no such DNS record" : code > "EAI_B" ? ": DNS failed" : ": no DNS answer from " + servers())), { ttl });
+    // a live answer, or a live failure (the EAI code: a string, no .data)
+    if (hit && hit[0] > now()) return hit[1].data ? Promise.resolve(hit[1]) : Promise.reject(failure(hit[1], name));
     const lower = (s: string): string => s.toLowerCase();
     /** TTLs with the top bit set count as 0 (RFC 2181 §8); capped at a day. */
     const clampTtl = (ttl: number): number => (ttl > 2147483647 ? 0 : Math.min(ttl, 86400));
-    const failure = (code: string, name: string, ttl?: number): CodedError & { ttl?: number } =>
-      Object.assign(error(code, name + (code > "EAI_G" ? ": no such DNS record" : code > "EAI_B" ? ": DNS failed" : ": no DNS answer from " + servers())), { ttl });
-    if (hit && hit[0] > now()) return Promise.reject(failure(hit[1], name));
 
     /** One exchange with `server`: resolves with the reply to exactly this query (RFC 5452
      *  §9.1: from the server asked, QR set, opcode 0, same ID and question), rejects on a
@@ -106,9 +105,8 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
             const b = new Uint8Array(buf.length + d.length);
             b.set(buf);
             b.set(d, buf.length);
-            buf = b;
             // the 2-byte length prefix (RFC 1035 §4.2.2); a missing byte reads as 0
-            if (b.length >= (b[0] << 8 | b[1]) + 2) got(b.subarray(2, (b[0] << 8 | b[1]) + 2));
+            if ((buf = b).length > (d = (b[0] << 8 | b[1]) + 1 as any)) got(b.subarray(2, +d + 1));
           };
           s.onclose = s.onerror = () => end();
           s.write(new Uint8Array([q.length >> 8, q.length]));

@@ -13,21 +13,17 @@ import { oserror } from "./errors";
  */
 export function parseIpv4Lenient(text: string, exact?: boolean): Uint8Array | null {
   const parts = (exact ? text : text.split(/\s/)[0]).split("."), n = parts.length, out = new Uint8Array(4);
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const p = parts[i];
+  let v = 0, i = 0, p: string, room: number, x: number;
+  for (; i < n; i++) {
+    p = parts[i];
     // every part but the last is one byte; the last fills what is left (4, 3, 2 or 1 bytes)
-    const room = i < n - 1 ? 256 : [4294967296, 16777216, 65536, 256][i];
-    // (each alternative anchored: Espruino ignores a "$" after a group of alternatives)
-    const x = !/^0x[0-9a-f]+$|^0[0-7]*$|^[1-9][0-9]*$/i.test(p) ? NaN
-      : /x/i.test(p) ? parseInt(p.slice(2), 16) : p[0] == "0" ? parseInt(p, 8) : +p;
-    if (!(x < room)) return null; // also NaN, and a fifth part (room undefined)
+    room = i < n - 1 ? 256 : [4294967296, 16777216, 65536, 256][i];
+    // (each alternative anchored: Espruino ignores a "$" after a group of alternatives;
+    // a fifth part finds room undefined)
+    if (!/^0x[0-9a-f]+$|^0[0-7]*$|^[1-9][0-9]*$/i.test(p) || !((x = parseInt(p, /x/i.test(p) ? 16 : p[0] == "0" ? 8 : 10)) < room)) return null;
     v = v * room + x;
   }
-  for (let j = 3; j >= 0; j--) {
-    out[j] = v % 256;
-    v = Math.floor(v / 256);
-  }
+  for (i = 4; i--; v = Math.floor(v / 256)) out[i] = v % 256;
   return out;
 }
 
