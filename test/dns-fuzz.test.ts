@@ -54,7 +54,7 @@ const SEEDS: Uint8Array[] = [
       { name: "cam.local", type: TYPE_A, flush: true, ttl: 120, data: "192.168.1.9" },
       { name: "cam.local", type: TYPE_AAAA, flush: true, ttl: 120, data: "fe80::1" },
       { name: "cam.local", type: TYPE_NSEC, flush: true, ttl: 120, data: { next: "cam.local", types: [TYPE_A, TYPE_AAAA] } },
-      { name: "", type: TYPE_OPT, ttl: 0, data: { udpSize: 1232, extRcode: 0, version: 0, flags: 0, options: new Uint8Array([0, 10, 0, 0]) } },
+      { name: "", type: TYPE_OPT, rclass: 1232, ttl: 0, data: new Uint8Array([0, 10, 0, 0]) },
     ],
   }),
   encodeMessage({

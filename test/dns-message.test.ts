@@ -54,8 +54,8 @@ const EVERY_TYPE: ResourceRecord[] = [
     expire: 86400, minimum: 300,
   }),
   rr("cam.local", TYPE_NSEC, { next: "cam.local", types: [TYPE_A, TYPE_TXT, TYPE_AAAA, TYPE_SRV, 1234] }, { flush: true }),
-  rr("", TYPE_OPT, { udpSize: 1232, extRcode: 0, version: 0, flags: 0x8000, options: bytes("000a0002abcd") },
-    { rclass: 1232 & 0x7fff, ttl: 0x8000 }),
+  // OPT as on the wire (RFC 6891 §6.1.3): the class is the UDP size, the TTL holds DO (0x8000), the rdata its options
+  rr("", TYPE_OPT, bytes("000a0002abcd"), { rclass: 1232, ttl: 0x8000 }),
   rr("a.example", 65280, new Uint8Array([1, 2, 3])),
 ];
 

@@ -44,15 +44,16 @@ export interface Question {
 export interface Srv { priority: number; weight: number; port: number; target: string }
 export interface Soa { mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
 export interface Nsec { next: string; types: number[] }
-/** EDNS(0) OPT pseudo-record (RFC 6891 §6.1.3): udpSize is the class, the rest the TTL. */
-export interface Opt { udpSize: number; extRcode: number; version: number; flags: number; options: Uint8Array }
 /** A: "1.2.3.4"; AAAA: RFC 5952 text; NS/CNAME/PTR: a name; TXT: one Uint8Array per string
- *  (the encoder also takes byte strings); unknown types: the raw rdata. */
-export type RData = string | Srv | Soa | Nsec | Opt | Uint8Array[] | Uint8Array;
+ *  (the encoder also takes byte strings); unknown types and OPT: the raw rdata. The EDNS(0)
+ *  OPT pseudo-record (RFC 6891 §6.1.3) is read and written as it stands on the wire: its
+ *  class (rclass, flush as the top bit) is the UDP payload size, its TTL the extended RCODE
+ *  (top 8 bits), version (next 8) and flags (low 16, DO = 0x8000). */
+export type RData = string | Srv | Soa | Nsec | Uint8Array[] | Uint8Array;
 export interface ResourceRecord {
   name: string;
   type: number;
-  /** Class without the top bit; default 1 (IN). Ignored for OPT (see Opt.udpSize). */
+  /** Class without the top bit; default 1 (IN). OPT: the UDP payload size (see RData). */
   rclass?: number;
   /** mDNS cache-flush bit (top bit of the class, RFC 6762 §10.2). */
   flush?: boolean;
@@ -75,7 +76,7 @@ export interface Header { id: number; flags: number; qd: number; an: number; ns:
  *  rdata left), t TXT strings, b NSEC type bitmap, r raw bytes to the end. Other types are
  *  raw. (A table, not a string searched per record: mDNS parses many non-A records.) */
 const RECORDS: { [type: number]: string } = {
-  1: "A", 28: "B", 2: "N", 5: "N", 12: "N", 16: "t", 41: "roptions", 47: "Nnext btypes",
+  1: "A", 28: "B", 2: "N", 5: "N", 12: "N", 16: "t", 47: "Nnext btypes",
   33: "2priority 2weight 2port Ntarget", 6: "Nmname Nrname 4serial 4refresh 4retry 4expire 4minimum",
 };
 const SECTIONS = "questions answers authorities additionals";
@@ -88,8 +89,6 @@ function bad(what: string | 0, at: number): Error {
   return codedError("EBADMSG", "malformed DNS message: " + (what || "past end") + " at byte " + at);
 }
 
-/** The unsigned 32-bit number at b[o]. */
-const u32 = (b: Uint8Array, o: number): number => (b[o] << 24 | b[o + 1] << 16 | b[o + 2] << 8 | b[o + 3]) >>> 0;
 
 /** The octets of text name `s` on the wire (an escape is one octet). */
 function octets(s: string): number {
@@ -209,16 +208,16 @@ function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
   const e = q ? o : o + (b[o - 2] << 8 | b[o - 1]);
   if (e > b.length) throw bad(0, o);
   list.push(q ? { name: n, type, qclass: c & 32767, qu: c > 32767 } : {
-    name: n, type, rclass: c & 32767, flush: c > 32767, ttl: u32(b, o - 6),
-    data: type == 1 && e - o == 4 ? ipv4ToText(b, o) : rdata(b, o, e, type, c),
+    name: n, type, rclass: c & 32767, flush: c > 32767, ttl: (b[o - 6] << 24 | b[o - 5] << 16 | b[o - 4] << 8 | b[o - 3]) >>> 0,
+    data: type == 1 && e - o == 4 ? ipv4ToText(b, o) : rdata(b, o, e, type),
   });
   return e;
 }
 
 /** The rdata of every type but a well-formed A. (Copies by new Uint8Array(subarray):
  *  Espruino's typed-array slice() gives an Array.) */
-function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RData {
-  const f = (RECORDS[type] || "r").split(" "), start = o;
+function rdata(b: Uint8Array, o: number, e: number, type: number): RData {
+  const f = (RECORDS[type] || "r").split(" ");
   let d: any = {}, i = 0, k: string, v: any, p: number, w: number, j: number;
   for (; i < f.length; i++) {
     k = f[i][0];
@@ -247,10 +246,6 @@ function rdata(b: Uint8Array, o: number, e: number, type: number, c: number): RD
     else d = v;
   }
   if (i < f.length || o != e) throw bad("rdata length", o);
-  if (type == 41) {
-    v = u32(b, start - 6);
-    d.udpSize = c; d.extRcode = v >>> 24; d.version = v >> 16 & 255; d.flags = v & 65535;
-  }
   return d;
 }
 
@@ -306,13 +301,13 @@ function putName(text: string): void {
 
 /** Writes a question (`q`) or a record. */
 function putRecord(r: any, q: boolean): void {
-  const type = r.type, d = r.data, f = (RECORDS[type] || "r").split(" "), opt = type == 41 && !q;
+  const type = r.type, d = r.data, f = (RECORDS[type] || "r").split(" ");
   let i = 0, j: number, k: string, v: any, l: number, n = 0;
   putName(r.name);
   put(type, 2);
-  put(opt ? d.udpSize : (r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0), 2);
+  put((r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0), 2);
   if (q) return;
-  put(opt ? d.extRcode << 24 | d.version << 16 | d.flags : r.ttl, 4);
+  put(r.ttl, 4);
   put(0, 2);
   for (l = at; i < f.length; i++) {
     k = f[i][0];
