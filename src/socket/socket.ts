@@ -286,9 +286,7 @@ methods(Socket.prototype, {
     s.k_ = 2;
     t.ondata = (d) => s.poke_(s.q_.push(d));
     t.ondrain = () => s.poke_(s.f_ = 0);
-    t.onerror = (e) => {
-      s.e_ = e;
-    };
+    t.onerror = (e) => s.e_ = e;
     t.onclose = () => {
       if (s.s_) s.free_();
       s.s_ = null;
@@ -426,12 +424,12 @@ methods(Socket.prototype, {
       if (!a) notConnected();
       return s.addr_(a).then((l) => (a = l[0], s.u_ || (s.u_ = s.udp_({})))).then((u) => {
         const bc = s["1.6"];
+        if (!bc && a[0] == BROADCAST) raise("EACCES", "broadcast needs SO_BROADCAST", 13);
         try {
-          if (bc || a[0] != BROADCAST) return go(u);
+          return go(u);
         } catch (e: any) {
-          if (e.code != "EACCES") throw e;
+          if (!bc || e.code != "EACCES") throw e; // (the platform's refusal of a subnet broadcast)
         }
-        if (!bc) raise("EACCES", "broadcast needs SO_BROADCAST", 13);
         return (s.b_ || (s.b_ = s.udp_({}))).then(go);
       });
     });
@@ -486,10 +484,8 @@ methods(Socket.prototype, {
   },
 
   getpeername() {
-    const s = this;
-    s.live_();
-    if (!s.p_) notConnected();
-    return s.p_;
+    this.live_();
+    return this.p_ || notConnected();
   },
 
   /** SO_REUSEADDR, SO_BROADCAST take effect. TCP_NODELAY is accepted and does nothing
