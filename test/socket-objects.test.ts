@@ -365,6 +365,24 @@ describe("socket objects", () => {
     assert.throws(() => socket(10), { code: "EAFNOSUPPORT" });
   });
 
+  it("bind twice and accept before listen are EINVAL; TCP recvfrom gives the bytes and no address (Python's None)", async () => {
+    const srv = socket();
+    await srv.bind(["", 8082]);
+    await rejects(srv.bind(["", 8083]), "EINVAL", /already bound/);
+    await rejects(srv.accept(), "EINVAL", /listen\(\) first/);
+    srv.close();
+    echoServer();
+    const s = await create_connection(["10.0.0.5", 7]);
+    await s.sendall("hi");
+    await settle();
+    const [data, addr] = await s.recvfrom(10);
+    assert.equal(textOf(data), "hi");
+    assert.equal(addr, undefined);
+    s.close();
+    await settle();
+    assert.equal(net.open, 0);
+  });
+
   it("create_connection passes the address through as given when it is numeric", async () => {
     echoServer("10.0.0.5", 7);
     const s = await create_connection(["10.0.0.5", 7] as Address);

@@ -7,7 +7,7 @@
 // close, wait_closed, get_extra_info): its receive queue is the stream's buffer. The server
 // start_server resolves to is the listening socket (close, wait_closed).
 import { oserror as err } from "../socket/errors";
-import { bytes, flat, methods, raise, ready, Socket, socket, take } from "../socket/socket";
+import { bytes, flat, methods, raise, ready, Socket, take } from "../socket/socket";
 import { SSLContext } from "../ssl/index";
 
 /** Waits until f(buffered bytes, EOF) says how many to take (undefined: wait for more). */
@@ -66,21 +66,20 @@ export interface StreamOptions {
 
 /** Resolves to [reader, writer]: both the connected socket. */
 export function open_connection(host: string, port: number, opts?: StreamOptions): Promise<[Socket, Socket]> {
-  const s = socket(), c = opts && opts.ssl;
-  return ready(s, () => {
+  const c = opts && opts.ssl;
+  return ready((s) => {
     if (c) (c === true ? new SSLContext(16) : c).wrap_socket(s, { server_hostname: opts!.server_hostname || host });
     return s.connect([host, port]);
-  }).then(() => [s, s]);
+  }).then((s) => [s, s]);
 }
 
 /** Calls callback(reader, writer) for every connection; resolves to the server. */
 export function start_server(callback: (r: Socket, w: Socket) => any, host: string | null, port: number,
   opts?: { ssl?: SSLContext }): Promise<Socket> {
-  const s = socket();
-  return ready(s, () => {
+  return ready((s) => {
     if (opts && opts.ssl) opts.ssl.wrap_socket(s, { server_side: true });
     return s.bind([host || "", port]).then(() => s.listen());
-  }).then(() => {
+  }).then((s) => {
     const loop = () => {
       s.accept().then((r) => {
         loop();

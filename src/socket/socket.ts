@@ -513,21 +513,24 @@ export function socket(family?: number, type?: number): Socket {
   return new Socket(type);
 }
 
-/** The socket once f() (run as a check: a throw rejects) has settled; closed if it failed. */
-export const ready = (s: Socket, f: () => any): Promise<Socket> => s.wait_(f).then(() => s, (e) => {
-  s.close();
-  throw e;
-});
+/** A new TCP socket once f(it) (run as a check: a throw rejects) has settled; closed if it failed. */
+export const ready = (f: (s: Socket) => any): Promise<Socket> => {
+  const s = socket();
+  return s.wait_(f).then(() => s, (e) => {
+    s.close();
+    throw e;
+  });
+};
 
 /** A connected TCP socket; `timeout` (s) applies to each attempt and to later calls. */
 export function create_connection(address: Address, timeout?: number | null): Promise<Socket> {
-  const s = socket();
-  if (timeout !== undefined) s.settimeout(timeout);
-  return ready(s, () => s.connect(address));
+  return ready((s) => {
+    if (timeout !== undefined) s.settimeout(timeout);
+    return s.connect(address);
+  });
 }
 
 /** A listening TCP socket. */
 export function create_server(address: Address): Promise<Socket> {
-  const s = socket();
-  return ready(s, () => s.bind(address).then(() => s.listen()));
+  return ready((s) => s.bind(address).then(() => s.listen()));
 }
