@@ -600,8 +600,8 @@ describe("mdns responder (RFC 6762)", () => {
     assert.equal(mentions(packet({ type: "response", flags: 3, answers: [{ name: HOST, type: "A", ttl: 1, data: PEER }] }), m), false, "RCODE");
     assert.equal(mentions(new Uint8Array(5), m), false);
     assert.equal(mentions(packet(q(HOST)).slice(0, 20), m), false);
-    assert.equal(mentions(packet(q(HOST)), null), false, "no names");
-    assert.equal(matcher([]), null);
+    assert.equal(mentions(packet(q(HOST)), matcher([])), false, "no names");
+    assert.equal(mentions(new Uint8Array(12), matcher([])), false, "no names, empty packet");
     // regex characters and long labels are taken literally
     const odd = "a+b (c)*.$x|y.local", long = "x".repeat(46) + ".local";
     const mo = matcher([odd, long]);

@@ -1,9 +1,8 @@
 // The mDNS responder (RFC 6762) for <host>.local and the DNS-SD services (RFC 6763) the
 // app advertises. One flat table of records, each a resource record as the codec sends it
-// plus its state (live or probing, when last multicast, last unicast, when due to be
-// multicast): that is all the memory it keeps, so a flood of queries cannot grow it. One
-// timer and one routine (tick) send whatever is due: probes, announcements, delayed
-// answers. Section numbers below are RFC 6762's.
+// (names lowercase) plus its state: that is all the memory it keeps, so a flood of queries
+// cannot grow it. One timer and one routine (tick) send whatever is due: probes,
+// announcements, delayed answers. Section numbers below are RFC 6762's.
 //
 // The state lives in `_` properties (the build shortens them) and the logic in shared
 // functions: one responder keeps no closures alive, only its records (plain data).
@@ -42,9 +41,10 @@ export interface Service {
   f_: boolean;
 }
 
-/** One record we own (flush: unique), with its state: live (claimed) or probing; last
- *  multicast, last unicast, when due to be multicast as an answer (w) and announced again (a) (ms; undefined: never, so every
- *  `now - s < x` is false); the service it belongs to. */
+/** One record we own (flush: unique), with its state: l, live (claimed) or probing; s,
+ *  when last multicast; us, last unicast; w, when due to be multicast as an answer; a,
+ *  when to announce it again (ms; undefined or NaN: never, so every comparison is false);
+ *  v_, the service it belongs to. */
 interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; a?: number; v_?: Service }
 
 /** Class, type (one char each: string order is their numeric order) and rdata of `x`,
@@ -53,86 +53,62 @@ interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?:
 const key = (x: ResourceRecord): string => String.fromCharCode(x.rclass || 1, x.type)
   + String.fromCharCode.apply(null, encodeMessage({ answers: [{ name: "", type: x.type, ttl: 0, data: x.data }] }).subarray(23) as any);
 
-/** "cam" -> "cam-2", "cam-2" -> "cam-3" (§9). */
-export function nextName(name: string): string {
-  const m = /^(.*)-(\d+)$/.exec(name);
-  return m ? m[1] + "-" + (+m[2] + 1) : name + "-2";
-}
-
 // "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4)
 export { reverseName };
 
-/** Our record's identity (its data is ours: JSON says it all). */
-const id = (r: Rec): string => JSON.stringify([r.name, r.type, r.data]);
-
-/** A copy of `r` with `ttl` and `flush` changed (goodbye, legacy, probe). */
-const as = (r: Rec, ttl: number, flush?: boolean): ResourceRecord => Object.assign({}, r, { ttl: ttl, flush: flush });
-
-const send = (R: Responder, m: Partial<Message>, a?: string, port?: number): void => {
-  try {
-    R.ch_!.sock_.send(encodeMessage(m), port || PORT, a || GROUP);
-  } catch (e) {
-    // the link went away: nothing to tell anyone
-  }
-};
-
-/** Sends `rs` (by multicast unless to `a`: then marked sent), NSECs (§6.1) in Additional
- *  with the RFC 6763 §12 records: those named by an answer's rdata (a PTR's instance, an
- *  SRV's host), and the NSEC of each name, no duplicates. `m`: a legacy query (§6.7): its
- *  ID and questions echoed, TTL 10, no cache-flush, nothing more in Additional. */
-const reply = (R: Responder, rs: Rec[], a?: string, port?: number, m?: Message): void => {
-  const all = rs.slice(), f = (r: Rec): ResourceRecord => (m ? as(r, 10) : r), now = R.io_.now();
+/** Sends `rs` as answers, by multicast unless to `a` (then marked sent, nothing more due),
+ *  NSECs (§6.1) in Additional with the RFC 6763 §12 records: those named by an answer's
+ *  rdata (a PTR's instance, an SRV's host) and the NSEC of each name, no duplicates. `m`:
+ *  a legacy query (§6.7): its ID and questions echoed, TTL 10, no cache-flush, nothing
+ *  more in Additional. `rs` may also be a message, sent as it is. */
+const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string | 0, port?: number, m?: Message): void => {
+  const l = rs as Rec[], all = l.slice && l.slice(), f = (r: Rec): ResourceRecord => (m ? Object.assign({}, r, { ttl: 10, flush: false }) : r), now = R.io_.now();
   let i = 0, x: any;
-  if (!a) rs.forEach((r) => (r.s = now));
-  for (; !m && (x = all[i]); i++) {
-    R.recs_.forEach((r) => r.l && (r.name == lower(x.data.target || x.data) && r.type != TYPE_PTR
-      || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
-  }
-  if (rs.length) {
-    send(R, {
+  if (all) {
+    if (!a) l.forEach((r) => (r.s = now, r.w = NaN, r.a! <= now && (r.a = NaN)));
+    for (; !m && (x = all[i]); i++) {
+      R.recs_.forEach((r) => r.l && (r.name == lower(x.data.target || x.data) && r.type != TYPE_PTR || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
+    }
+    rs = {
       flags: FLAG_QR | FLAG_AA, id: m && m.id, questions: m && m.questions,
-      answers: rs.filter((r) => r.type != TYPE_NSEC).map(f), additionals: all.filter((r) => r.type == TYPE_NSEC || !has(rs, r)).map(f),
-    }, a, port);
+      answers: l.filter((r) => r.type != TYPE_NSEC).map(f), additionals: all.filter((r) => r.type == TYPE_NSEC || !has(l, r)).map(f),
+    };
   }
+  if (!all || l.length) R.ch_!.sock_.send(encodeMessage(rs as Partial<Message>), port || PORT, a || GROUP);
 };
 
-/** The one timer's routine. Probing (due at pd_): three probes 250 ms apart, ANY questions
- *  with QU for each name, the proposed records in Authority without cache-flush (§8.1);
- *  250 ms after the third the names are ours, announced at once and again 1 s later
- *  (§8.3). Then the records due (w) go out together, and the timer is set for the next. */
-const tick = (R: Responder): void => {
-  const io = R.io_, now = io.now(), recs = R.recs_, p = recs.filter((r) => !r.l && r.flush && r.type != TYPE_NSEC), q: string[] = [];
-  let t = 9e15;
+/** The one timer's routine; with `p`, (re)starts probing first: after a random 0-250 ms
+ *  (p 1, §8.1; 5 s once 15 conflicts came within 10 s), after `p` ms, or at once (p < 0).
+ *  Probing: three probes 250 ms apart, ANY questions with QU for each name, the proposed
+ *  records in Authority without cache-flush (§8.1); 250 ms after the third the names are
+ *  ours, announced at once and again 1 s later (§8.3). Then the records due go out
+ *  together, and the timer is set for the next. */
+const tick = (R: Responder, p?: number): void => {
+  const io = R.io_, now = io.now(), recs = R.recs_, names: string[] = [];
+  let t = 9e15, q = recs.filter((r) => !r.l && r.flush && r.type != TYPE_NSEC);
   io.clearTimeout(R.tm_);
+  if (p) R.probes_ = 0, R.pd_ = now + (p > 1 ? p : p < 0 ? 0 : R.hc_ > 14 ? 5000 : io.random() * 250);
   if (R.pd_ <= now) {
-    if (R.probes_++ < 3 && p.length) {
-      p.forEach((r) => add1(q, r.name));
-      send(R, { questions: q.map((n) => ({ name: n, type: TYPE_ANY, qu: true })), authorities: p.map((r) => as(r, r.ttl)) });
+    if (R.probes_++ < 3 && q.length) {
+      q.forEach((r) => add1(names, r.name));
+      reply(R, { questions: names.map((n) => ({ name: n, type: TYPE_ANY, qu: true })), authorities: q.map((r) => Object.assign({}, r, { flush: false })) });
       R.pd_ = now + 250;
     } else {
-      const fresh = recs.filter((r) => !r.l);
+      q = recs.filter((r) => !r.l);
       R.pd_ = t;
-      fresh.forEach((r) => (r.l = true, r.a = now + 1000));
-      reply(R, fresh);
-      if (fresh.some((r) => r.name == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
+      q.forEach((r) => (r.l = true));
+      reply(R, q);
+      q.forEach((r) => (r.a = now + 1000));
+      if (q.some((r) => r.name == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
       // start() is done
       if (R.ready_) R.ready_();
       R.ready_ = null;
     }
   }
-  reply(R, recs.filter((r) => +(r.w! <= now && !(r.w = undefined)) | +(r.a! <= now && !(r.a = undefined)) && r.l));
+  reply(R, recs.filter((r) => r.l && (r.w! <= now || r.a! <= now)));
   recs.forEach((r) => (r.w! < t && (t = r.w!), r.a! < t && (t = r.a!)));
   if (R.pd_ < t) t = R.pd_;
   if (t < 9e15) R.tm_ = io.setTimeout(() => tick(R), t - now);
-};
-
-/** (Re)starts probing after `ms` (default: a random 0-250 ms, §8.1; 5 s once 15 conflicts
- *  came within 10 s; negative: at once). */
-const probe = (R: Responder, ms?: number): void => {
-  const io = R.io_;
-  R.probes_ = 0;
-  R.pd_ = io.now() + (ms || (R.hc_ > 14 ? 5000 : io.random() * 250));
-  tick(R);
 };
 
 /** Builds the record table from the host name, address and services (none when `z` is 2:
@@ -140,11 +116,11 @@ const probe = (R: Responder, ms?: number): void => {
  *  §10.1) for live ones that went away; probes the new ones (all of them when `z` is 1). */
 const rebuild = (R: Responder, z?: number): void => {
   if (!R.ch_) return;
-  const old = R.recs_, oks = old.map(id), h = lower(R.hostname + LOCAL), a = R.addr_,
-    list: Rec[] = [], ks: string[] = [], uniq: string[] = [];
-  const add = (name: string, type: number, data: any, u: boolean, v?: Service): void => {
+  const old = R.recs_, oks = old.map((r) => r.name + key(r)), h = lower(R.hostname + LOCAL), a = R.addr_,
+    list: Rec[] = [], ks: string[] = [];
+  const add = (name: string, type: number, data: any, u?: boolean, v?: Service): void => {
     const r: Rec = { name: name, type: type, ttl: u && type != TYPE_TXT ? 120 : 4500, data: data, flush: u, v_: v },
-      k = id(r), i = oks.indexOf(k);
+      k = name + key(r), i = oks.indexOf(k);
     if (!has(ks, k)) ks.push(k), list.push(i < 0 ? r : old[i]);
   };
   if (z != 2) {
@@ -156,151 +132,169 @@ const rebuild = (R: Responder, z?: number): void => {
       if (!s.f_) s.name = R.hostname;
       const type = lower(s.type + LOCAL), inst = lower(s.name.split(".").join("\\.") + "." + type);
       add(type, TYPE_PTR, inst, false, s);
-      add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type, false);
+      add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type);
       add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, true, s);
       add(inst, TYPE_TXT, s.txt, true, s);
     });
   }
   // one NSEC per unique name, listing the types it has (§6.1)
-  list.slice().forEach((r) => {
-    const n = r.name;
-    if (r.flush && !has(uniq, n)) {
-      uniq.push(n);
-      add(n, TYPE_NSEC, { next: n, types: list.filter((x) => x.name == n).map((x) => x.type) }, true);
-    }
-  });
+  const l0 = list.slice();
+  l0.forEach((r) => r.flush && add(r.name, TYPE_NSEC, { next: r.name, types: l0.filter((x) => x.name == r.name).map((x) => x.type) }, true));
   // fast-path patterns: all our names, our unique names
   R.reAll_ = matcher(list.map((r) => r.name));
-  R.reUniq_ = matcher(uniq);
-  const g = old.filter((r) => r.l && r.type != TYPE_NSEC && !has(list, r));
-  if (g.length) send(R, { flags: FLAG_QR | FLAG_AA, answers: g.map((r) => as(r, 0, r.flush)) });
+  R.reUniq_ = matcher(list.filter((r) => r.flush).map((r) => r.name));
   if (z) list.forEach((r) => (r.l = false));
   R.recs_ = list;
+  reply(R, old.filter((r) => r.l && r.type != TYPE_NSEC && !has(list, r)).map((r) => Object.assign({}, r, { ttl: 0 })));
   // probe the new ones; nothing new (no address, no service): start() is done at once
-  probe(R, list.some((r) => !r.l) ? 0 : -1);
+  tick(R, list.some((r) => !r.l) ? 1 : -1);
 };
 
 /** Events: "claimed"(hostname) when probing won the host name; "conflict"(old, new) when a
  *  name was lost (host: bare names; service instances: full names). */
-export class Responder extends Emitter {
-  declare hostname: string;
-  services: Service[] = [];
-  declare io_: MdnsIO;
-  declare opts_: ResponderOptions;
-  recs_: Rec[] = [];
-  declare addr_: string;
-  declare ch_: Channel | null;
+export interface Responder extends Emitter {
+  hostname: string;
+  services: Service[];
+  io_: MdnsIO;
+  opts_: ResponderOptions;
+  recs_: Rec[];
+  addr_: string;
+  ch_: Channel | null;
   // fast-path patterns: all our names, our unique names
-  declare reAll_: RegExp | null;
-  declare reUniq_: RegExp | null;
-  declare probes_: number;
+  reAll_: RegExp;
+  reUniq_: RegExp;
+  probes_: number;
   /** when the next probe step is due (9e15: none) */
-  declare pd_: number;
+  pd_: number;
   /** when the delayed answers are due (§6) */
-  declare da_: number;
-  declare tm_: unknown;
+  da_: number;
+  tm_: unknown;
   // conflicts in the window starting at ht_ (§8.1 rate limit)
-  declare hc_: number;
-  declare ht_: number;
-  declare ready_: (() => void) | null;
+  hc_: number;
+  ht_: number;
+  ready_: (() => void) | null;
+  /** Opens the socket (once), probes (§8.1) and announces (§8.3) all records; resolves once
+   *  they are claimed (after any renaming). Again on link-up or a new address (§8, §8.4):
+   *  re-probe and re-announce all. */
+  start(): Promise<void>;
+  /** The same as start(). */
+  addressChanged(): Promise<void>;
+  /** A name chosen by the app: goodbyes for the old records, probe the new ones. */
+  rename(name: string): void;
+  /** Advertises `type` ("_http._tcp") on `port`: PTR (shared), SRV and TXT (unique), and the
+   *  _services._dns-sd._udp enumeration PTR. `txt`: {key: value}; the instance label
+   *  defaults to the host name. */
+  advertise(type: string, port: number, txt?: { [k: string]: string }, name?: string): Service;
+  /** Stops advertising `s`, with goodbyes for its records. */
+  withdraw(s: Service): void;
+  /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
+  stop(): void;
+  /** A packet from the channel; or with a (lowercase) name and types, our live records. */
+  rx_(b: any, s: any, a?: string, port?: number): any;
+}
 
-  constructor(io: MdnsIO, opts: ResponderOptions) {
-    super();
-    this.io_ = io;
-    this.opts_ = opts;
-    this.hostname = opts.hostname;
-  }
+// A constructor and prototype methods, not a class (Babel wraps a class in a closure the
+// board keeps for life).
+export const Responder: new (io: MdnsIO, opts: ResponderOptions) => Responder = function (this: Responder, io: MdnsIO, opts: ResponderOptions) {
+  Emitter.call(this);
+  Object.assign(this, { io_: io, opts_: opts, hostname: opts.hostname, services: [], recs_: [] });
+} as any;
 
-  /** Opens the socket, probes (§8.1) and announces (§8.3); resolves once the records are
-   *  claimed (after any renaming). */
-  start(): Promise<void> {
-    const R = this;
-    return R.ch_ ? Promise.resolve() : join(R.io_, R).then((c) => {
+// start(), addressChanged(), rename(name), advertise(type, port, txt?, name?) and
+// withdraw(service): one function told apart by its arguments (one function instance on
+// the board, not five).
+const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string]: string }, name?: string): Service | Promise<void> | void {
+  const R = this, ss = R.services;
+  let s: Service | undefined;
+  if (port! >= 0) {
+    if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(a)) throw fail("EINVAL", "type " + a + " is not like _http._tcp");
+    const t: string[] = [];
+    // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
+    for (const k in txt) t.push(k + "=" + txt[k]);
+    ss.push(s = { name: name || R.hostname, type: a, port: port!, f_: !!name, txt: t });
+  } else if (!a) {
+    return (R.ch_ ? Promise.resolve(R.ch_) : join(R.io_, R)).then((c) => new Promise<void>((resolve) => {
       R.ch_ = c;
       c.own_ = R;
-      return new Promise<void>((resolve) => {
-        R.ready_ = resolve;
-        R.addressChanged();
-      });
-    });
-  }
+      R.ready_ = resolve;
+      R.addr_ = R.io_.ifconfig().ip;
+      rebuild(R, 1);
+    }));
+  } else if (a.txt) {
+    // a Service
+    ss.splice(ss.indexOf(a) >>> 0, 1);
+  } else R.hostname = a;
+  rebuild(R);
+  return s;
+};
+
+Object.assign(Responder.prototype, Emitter.prototype, {
+  start: go, addressChanged: go, rename: go, advertise: go, withdraw: go,
 
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
-  stop(): void {
+  stop(this: Responder): void {
     const R = this;
     // goodbyes for everything live, no records, start() done, no timer
     rebuild(R, 2);
     // (ch.own_ may stay: with no records, it answers nothing)
     if (R.ch_) join(R.io_, R, R.ch_);
     R.ch_ = null;
-  }
-
-  /** A name chosen by the app: goodbyes for the old records, probe the new ones. */
-  declare rename: (name: string) => void;
-  /** Link up again or a new address (§8, §8.4): rebuild, re-probe and re-announce all. */
-  declare addressChanged: () => void;
-  /** Advertises `type` ("_http._tcp") on `port`: PTR (shared), SRV and TXT (unique), and the
-   *  _services._dns-sd._udp enumeration PTR. `txt`: {key: value} or ["key=value"]; the
-   *  instance label defaults to the host name. */
-  declare advertise: (type: string, port: number, txt?: { [k: string]: string } | string[], name?: string) => Service;
-  /** Stops advertising `s`, with goodbyes for its records. */
-  declare withdraw: (s: Service) => void;
+  },
 
   /** A packet from the channel. The fast path first: a response can only conflict with
    *  unique names (or repeat a pending answer); a query must name one of ours. With a
-   *  (lowercase) name and a type instead: our live records for a querier on the channel. */
-  rx_(b: any, s: any, a?: string, port?: number): any {
-    const R = this, io = R.io_, now = io.now(), recs = R.recs_, re = b[2] & 128 && !(R.da_ > now) ? R.reUniq_ : R.reAll_;
-    if (typeof b == "string") return recs.filter((r) => r.l && r.name == b && (r.type == s || s == TYPE_ANY && r.type != TYPE_NSEC));
-    if (re && re.test(s)) try {
+   *  (lowercase) name and types instead: our live records for a querier on the channel. */
+  rx_(this: Responder, b: any, s: any, a?: string, port?: number): any {
+    const R = this, io = R.io_, now = io.now(), recs = R.recs_;
+    if (typeof b == "string") return recs.filter((r) => r.l && r.name == b && (has(s, r.type) || s[0] == TYPE_ANY && r.type != TYPE_NSEC));
+    try {
+      if (!(b[2] & 128 && !(R.da_ > now) ? R.reUniq_ : R.reAll_).test(s)) return;
       const m = parseMessage(b), mine = (x: ResourceRecord): Rec[] => recs.filter((r) => r.name == lower(x.name));
       if (m.flags & FLAG_QR) {
         // another responder's records (ours come back over the loop: not a conflict):
-        // conflicts (§8.1, §9) and duplicate answers (§7.4)
+        // duplicate answers (§7.4), conflicts (§8.1, §9)
         if (a != R.addr_) {
           m.answers.concat(m.authorities, m.additionals).some((x) => {
-            const k = x.rclass == 1 && mine(x).length && key(x), u = mine(x).filter((r) => r.flush);
+            const my = mine(x), k = my.length && x.rclass == 1 && key(x), u = my.filter((r) => r.flush && (!r.l || r.type == x.type));
             // §7.4: someone multicast our pending answer with a TTL not less than ours
-            if (mine(x).some((r) => key(r) == k)) mine(x).forEach((r) => key(r) == k && x.ttl >= r.ttl && (r.w = undefined));
-            else if (k && u.length && x.ttl) {
-              // §8.1: while probing, any record with the name; §9: once live, the same type
-              // with other rdata: probe again at once, rename only if that probe fails
-              if (u.some((r) => !r.l)) {
-                // a name we probe for belongs to someone else: take the next one
-                const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, full = (): string => v!.name + "." + v!.type + LOCAL, o = v && full();
-                R.hc_ = now - R.ht_ < 10000 ? R.hc_ + 1 : (R.ht_ = now, 1);
-                if (lower(x.name) == lower(h + LOCAL)) {
-                  R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || nextName(h);
-                  R.emit("conflict", h, R.hostname);
-                } else if (v) {
-                  v.name = nextName(v.name);
-                  v.f_ = true;
-                  R.emit("conflict", o, full());
-                } else {
-                  // our reverse name: another host has our address; nothing to rename
-                  return true;
-                }
-                return rebuild(R), true;
+            if (my.some((r) => key(r) == k)) my.forEach((r) => key(r) == k && x.ttl >= r.ttl && (r.w = NaN));
+            // §8.1: while probing, any record with the name; §9: once live, the same type
+            // with other rdata: probe again at once, rename only if that probe fails
+            else if (k && x.ttl && u.length) {
+              if (!u.some((r) => !r.l)) return my.forEach((r) => (r.l = false)), tick(R, 1), true;
+              // a name we probe for belongs to someone else: take the next one (§9)
+              const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, o = v ? v.name : h,
+                e = /^(.*)-(\d+)$/.exec(o), n = e ? e[1] + "-" + (+e[2] + 1) : o + "-2", full = (n: string): string => n + "." + v!.type + LOCAL;
+              R.hc_ = now - R.ht_ < 10000 ? R.hc_ + 1 : (R.ht_ = now, 1);
+              if (v) {
+                v.name = n;
+                v.f_ = true;
+                R.emit("conflict", full(o), full(n));
+              } else if (lower(x.name) == lower(h + LOCAL)) {
+                R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || n;
+                R.emit("conflict", h, R.hostname);
+              } else {
+                // our reverse name: another host has our address; nothing to rename
+                return true;
               }
-              if (u.some((r) => r.type == x.type)) {
-                mine(x).forEach((r) => (r.l = false));
-                return probe(R), true;
-              }
+              return rebuild(R), true;
             }
           });
         }
         return;
       }
       // a query (§6)
-      const probing = m.authorities.length > 0, known: Rec[] = [], uc: Rec[] = [], mc: Rec[] = [], tc = m.flags & FLAG_TC;
-      // §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
-      // rdata, compared in order: the later one wins, the longer one on a tie; identical
-      // sets are our own probe. The loser waits 1 s and probes again.
-      const rank = (l: ResourceRecord[], n: string): string => l.filter((x) => lower(x.name) == n && x.type != TYPE_NSEC).map(key).sort().join("\0");
-      if (probing) recs.forEach((r) => !r.l && r.flush && rank(recs.filter((x) => !x.l), r.name) < rank(m.authorities, r.name) && probe(R, 1000));
+      const probing = m.authorities.length > 0, known: Rec[] = [], uc: Rec[] = [], mc: Rec[] = [], tc = m.flags & FLAG_TC,
+        // at most one unicast answer per record per second, to anyone (bounded flood cost)
+        uni = (r: Rec): unknown => !(now - r.us! < 1000) && (r.us = now),
+        // §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
+        // rdata, compared in order: the later one wins, the longer one on a tie; identical
+        // sets are our own probe. The loser waits 1 s and probes again.
+        rank = (l: ResourceRecord[], n: string): string => l.filter((x) => lower(x.name) == n && x.type != TYPE_NSEC).map(key).sort().join("\0");
+      if (probing) recs.forEach((r) => !r.l && r.flush && rank(recs.filter((x) => !x.l), r.name) < rank(m.authorities, r.name) && tick(R, 1000));
       // known answers (§7.1): theirs with at least half our TTL suppress ours; they also
       // take back an answer still waiting out its delay (§7.2)
-      m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), r.w = undefined)));
+      m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), r.w = NaN)));
       m.questions.forEach((q) => {
         const t = q.type, c = q.qclass, my = mine(q as any).filter((r) => r.l), hit = my.filter((r) => r.type != TYPE_NSEC && (r.type == t || t == TYPE_ANY));
         // §6.1: NSEC answers a type this name lacks
@@ -309,8 +303,6 @@ export class Responder extends Emitter {
           // (then multicast, so other caches refresh too); probes are defended by multicast
           || add1(q.qu && !probing && now - r.s! < r.ttl * 250 ? uc : mc, r));
       });
-      // at most one unicast answer per record per second, to anyone (bounded flood cost)
-      const uni = (r: Rec): unknown => !(now - r.us! < 1000) && (r.us = now);
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
       // echoed, TTL <= 10, no cache-flush
       if (port != PORT) return reply(R, uc.concat(mc).filter(uni), a, port, m);
@@ -325,27 +317,4 @@ export class Responder extends Emitter {
       // malformed: dropped
     }
   }
-}
-
-// rename(name), addressChanged(), advertise(type, port, txt?, name?) and withdraw(service):
-// one function told apart by its arguments (one function instance on the board, not four).
-const proto = Responder.prototype as any;
-proto.rename = proto.addressChanged = proto.advertise = proto.withdraw = function (this: Responder, a?: any, port?: number, txt?: { [k: string]: string } | string[], name?: string): Service | void {
-  const R = this, ss = R.services;
-  let s: Service | undefined, z: number | undefined;
-  if (port! >= 0) {
-    if (!/^_[\w-]+\._tcp$|^_[\w-]+\._udp$/.test(a)) throw fail("EINVAL", "type " + a + " is not like _http._tcp");
-    const t: string[] = [];
-    if (txt) for (const k in txt) t.push(Array.isArray(txt) ? txt[k as any] : k + "=" + txt[k]);
-    // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
-    ss.push(s = { name: name || R.hostname, type: a, port: port!, f_: !!name, txt: t });
-  } else if (!a) {
-    R.addr_ = R.io_.ifconfig().ip;
-    z = 1;
-  } else if (a.txt) {
-    // a Service
-    ss.splice(ss.indexOf(a) >>> 0, 1);
-  } else R.hostname = a;
-  rebuild(R, z);
-  return s;
-};
+});

@@ -28,43 +28,39 @@ export interface MdnsIO {
 export interface Receiver { rx_(b: Uint8Array, s: string, address: string, port: number): void }
 
 /** The shared socket and who listens on it. `own_` is the local responder, whose records
- *  the queriers read (own_.rx_(name, type)), so the board can resolve its own names
+ *  the queriers read (own_.rx_(name, types)), so the board can resolve its own names
  *  without multicast loopback. */
 export interface Channel {
   sock_: UdpSocket;
   subs_: Receiver[];
   /** while the socket opens: the resolve functions of the joins waiting */
   w_?: any[] | null;
-  own_?: { rx_(name: string, type: number): ResourceRecord[] } | null;
+  own_?: { rx_(name: string, types: number[]): ResourceRecord[] } | null;
 }
 
+/** Lowercase text of anything (names, and rdata for the responder's additionals). */
 export const lower = (s: unknown): string => ("" + s).toLowerCase();
 
 export const has = <T>(a: T[], x: T): boolean => a.indexOf(x) >= 0;
-export const add1 = <T>(a: T[], x: T): void => {
-  if (!has(a, x)) a.push(x);
-};
+export const add1 = <T>(a: T[], x: T): unknown => has(a, x) || a.push(x);
 
 /** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use; `io` holds
- *  the channel (its `w_`: the joins waiting while the socket opens). No
- *  promise chain hangs on the socket's open promise, which the socket keeps for its life
- *  (and, on Espruino, every callback chained on it). With `ch` (the channel it joined):
+ *  the channel (its `w_`: the joins waiting while the socket opens). No promise chain
+ *  hangs on the socket's open promise, which the socket keeps for its life (and, on
+ *  Espruino, every callback chained on it). With `ch` (the channel it joined):
  *  unsubscribes `fn` instead; the last one out closes the socket. */
 export function join(io: MdnsIO, fn: Receiver): Promise<Channel>;
 export function join(io: MdnsIO, fn: Receiver, ch: Channel): void;
-export function join(io: MdnsIO, fn: Receiver, ch?: Channel): Promise<Channel> | void {
+export function join(io: any, fn: Receiver, ch?: Channel): Promise<Channel> | void {
+  let c: Channel = ch || io.mdnsChannel_;
   if (ch) {
     // (not there: -1 >>> 0 is past the end, nothing is removed)
-    ch.subs_.splice(ch.subs_.indexOf(fn) >>> 0, 1);
-    if (!ch.subs_.length && (io as any).mdnsChannel_) {
-      (io as any).mdnsChannel_ = null;
-      ch.sock_.close();
-    }
+    c.subs_.splice(c.subs_.indexOf(fn) >>> 0, 1);
+    if (!c.subs_.length) c.sock_.close(), io.mdnsChannel_ = null;
     return;
   }
-  let c: Channel = (io as any).mdnsChannel_;
   if (!c) {
-    c = (io as any).mdnsChannel_ = { subs_: [], w_: [] } as any;
+    c = io.mdnsChannel_ = { subs_: [], w_: [] } as any;
     const done = (s: any): void => {
       if (s.send) {
         c.sock_ = s;
@@ -79,7 +75,7 @@ export function join(io: MdnsIO, fn: Receiver, ch?: Channel): Promise<Channel> |
         };
         s = c;
       } else {
-        (io as any).mdnsChannel_ = null;
+        io.mdnsChannel_ = null;
         s = Promise.reject(s);
       }
       // the joins waiting: the channel, or the error
@@ -94,20 +90,21 @@ export function join(io: MdnsIO, fn: Receiver, ch?: Channel): Promise<Channel> |
 
 /** The fast path's pattern for `names` (lowercase): the first label of each, with its
  *  length byte, as it must appear somewhere in any packet that carries the name (a
- *  compression pointer only points back at bytes already in the packet). Null for none. */
-export function matcher(names: string[]): RegExp | null {
+ *  compression pointer only points back at bytes already in the packet). Matches nothing
+ *  for no names. */
+export function matcher(names: string[]): RegExp {
   const a: string[] = [];
   names.forEach((n) => {
     n = n.split(".")[0];
     add1(a, (String.fromCharCode(n.length) + n).replace(/[^a-z0-9]/g, (c) => "\\" + c));
   });
-  return a.length ? new RegExp(a.join("|"), "i") : null;
+  return new RegExp(a.join("|") || "$^", "i");
 }
 
 /** The fast path, run on every packet: false unless the packet (OPCODE and RCODE 0)
  *  holds a first label of ours anywhere, ASCII case-insensitively (§16). A rare false
  *  positive only costs a full parse. (The channel checks the header once and hands
  *  its receivers the string; this is the same test in one call.) */
-export const mentions = (b: Uint8Array, re: RegExp | null): boolean =>
-  !!re && b.length > 11 && !(b[2] & 0x78 || b[3] & 15)
+export const mentions = (b: Uint8Array, re: RegExp): boolean =>
+  b.length > 11 && !(b[2] & 0x78 || b[3] & 15)
   && re.test(typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b));
