@@ -30,15 +30,15 @@ export interface ResponderOptions {
 
 /** An advertised DNS-SD service instance (RFC 6763). */
 export interface Service {
-  /** Instance label: the host name unless given (or renamed after a conflict). */
+  /** Instance label: the host name (until renamed after a conflict). */
   name: string;
   /** "_http._tcp" */
   type: string;
   port: number;
   /** "key=value" byte strings */
   txt: string[];
-  /** The instance label was chosen (it does not follow the host name). */
-  f_: boolean;
+  /** Renamed after a conflict: the label no longer follows the host name. */
+  f_?: boolean;
 }
 
 /** One record we own (flush: unique), with its state: l, live (claimed) or probing; s,
@@ -53,6 +53,9 @@ interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?:
 const key = (x: ResourceRecord): string => String.fromCharCode(x.rclass || 1, x.type)
   + String.fromCharCode.apply(null, encodeMessage({ answers: [{ name: "", type: x.type, ttl: 0, data: x.data }] }).subarray(23) as any);
 
+/** A copy of `r` with `o` (a goodbye, a probe's or a legacy answer's record). */
+const cp = (r: Rec, o: object): Rec => Object.assign({}, r, o);
+
 // "10.0.0.5" -> "5.0.0.10.in-addr.arpa" (§4)
 export { reverseName };
 
@@ -61,12 +64,12 @@ export { reverseName };
  *  rdata (a PTR's instance, an SRV's host) and the NSEC of each name, no duplicates. `m`:
  *  a legacy query (§6.7): its ID and questions echoed, TTL 10, no cache-flush, nothing
  *  more in Additional. `rs` may also be a message, sent as it is. */
-const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string | 0, port?: number, m?: Message): void => {
-  const l = rs as Rec[], all = l.slice && l.slice(), f = (r: Rec): ResourceRecord => (m ? Object.assign({}, r, { ttl: 10, flush: false }) : r), now = R.io_.now();
+const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: number, m?: Message): void => {
+  const l = rs as Rec[], all = l.slice && l.slice(), f = (r: Rec): Rec => (m ? cp(r, { ttl: 10, flush: false }) : r), now = R.io_.now();
   let i = 0, x: any;
   if (all) {
     if (!a) l.forEach((r) => (r.s = now, r.w = NaN, r.a! <= now && (r.a = NaN)));
-    for (; !m && (x = all[i]); i++) {
+    for (; !m && (x = all[i++]);) {
       R.recs_.forEach((r) => r.l && (r.name == lower(x.data.target || x.data) && r.type != TYPE_PTR || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
     }
     rs = {
@@ -91,15 +94,15 @@ const tick = (R: Responder, p?: number): void => {
   if (R.pd_ <= now) {
     if (R.probes_++ < 3 && q.length) {
       q.forEach((r) => add1(names, r.name));
-      reply(R, { questions: names.map((n) => ({ name: n, type: TYPE_ANY, qu: true })), authorities: q.map((r) => Object.assign({}, r, { flush: false })) });
+      reply(R, { questions: names.map((n) => ({ name: n, type: TYPE_ANY, qu: true })), authorities: q.map((r) => cp(r, { flush: false })) });
       R.pd_ = now + 250;
     } else {
       q = recs.filter((r) => !r.l);
       R.pd_ = t;
-      q.forEach((r) => (r.l = true));
+      q.forEach((r) => (r.l = true, r.a = now + 1000));
       reply(R, q);
-      q.forEach((r) => (r.a = now + 1000));
-      if (q.some((r) => r.name == lower(R.hostname + LOCAL))) R.emit("claimed", R.hostname);
+      // (our one A record is the host's)
+      if (q.some((r) => r.type == TYPE_A)) R.emit("claimed", R.hostname);
       // start() is done
       if (R.ready_) R.ready_();
       R.ready_ = null;
@@ -124,13 +127,14 @@ const rebuild = (R: Responder, z?: number): void => {
     if (!has(ks, k)) ks.push(k), list.push(i < 0 ? r : old[i]);
   };
   if (z != 2) {
-    if (R.opts_.hostRecords !== false && a && a != "0.0.0.0") {
+    // (no address: "" or "0.0.0.0")
+    if (R.opts_.hostRecords != false && a > "1") {
       add(h, TYPE_A, a, true);
       add(reverseName(a), TYPE_PTR, h, true);
     }
     R.services.forEach((s) => {
       if (!s.f_) s.name = R.hostname;
-      const type = lower(s.type + LOCAL), inst = lower(s.name.split(".").join("\\.") + "." + type);
+      const type = lower(s.type + LOCAL), inst = lower(s.name + "." + type);
       add(type, TYPE_PTR, inst, false, s);
       add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type);
       add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, true, s);
@@ -145,7 +149,7 @@ const rebuild = (R: Responder, z?: number): void => {
   R.reUniq_ = matcher(list.filter((r) => r.flush).map((r) => r.name));
   if (z) list.forEach((r) => (r.l = false));
   R.recs_ = list;
-  reply(R, old.filter((r) => r.l && r.type != TYPE_NSEC && !has(list, r)).map((r) => Object.assign({}, r, { ttl: 0 })));
+  reply(R, old.filter((r) => r.l && r.type != TYPE_NSEC && !has(list, r)).map((r) => cp(r, { ttl: 0 })));
   // probe the new ones; nothing new (no address, no service): start() is done at once
   tick(R, list.some((r) => !r.l) ? 1 : -1);
 };
@@ -184,7 +188,7 @@ export interface Responder extends Emitter {
   /** Advertises `type` ("_http._tcp") on `port`: PTR (shared), SRV and TXT (unique), and the
    *  _services._dns-sd._udp enumeration PTR. `txt`: {key: value}; the instance label
    *  defaults to the host name. */
-  advertise(type: string, port: number, txt?: { [k: string]: string }, name?: string): Service;
+  advertise(type: string, port: number, txt?: { [k: string]: string }): Service;
   /** Stops advertising `s`, with goodbyes for its records. */
   withdraw(s: Service): void;
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
@@ -200,10 +204,10 @@ export const Responder: new (io: MdnsIO, opts: ResponderOptions) => Responder = 
   Object.assign(this, { io_: io, opts_: opts, hostname: opts.hostname, services: [], recs_: [] });
 } as any;
 
-// start(), addressChanged(), rename(name), advertise(type, port, txt?, name?) and
+// start(), addressChanged(), rename(name), advertise(type, port, txt?) and
 // withdraw(service): one function told apart by its arguments (one function instance on
 // the board, not five).
-const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string]: string }, name?: string): Service | Promise<void> | void {
+const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string]: string }): Service | Promise<void> | void {
   const R = this, ss = R.services;
   let s: Service | undefined;
   if (port! >= 0) {
@@ -211,7 +215,7 @@ const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string
     const t: string[] = [];
     // byte strings (8-bit); an empty TXT goes out as one empty string (RFC 6763 §6.1)
     for (const k in txt) t.push(k + "=" + txt[k]);
-    ss.push(s = { name: name || R.hostname, type: a, port: port!, f_: !!name, txt: t });
+    ss.push(s = { name: R.hostname, type: a, port: port!, txt: t } as Service);
   } else if (!a) {
     return (R.ch_ ? Promise.resolve(R.ch_) : join(R.io_, R)).then((c) => new Promise<void>((resolve) => {
       R.ch_ = c;
@@ -266,17 +270,11 @@ Object.assign(Responder.prototype, Emitter.prototype, {
               const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, o = v ? v.name : h,
                 e = /^(.*)-(\d+)$/.exec(o), n = e ? e[1] + "-" + (+e[2] + 1) : o + "-2", full = (n: string): string => n + "." + v!.type + LOCAL;
               R.hc_ = now - R.ht_ < 10000 ? R.hc_ + 1 : (R.ht_ = now, 1);
-              if (v) {
-                v.name = n;
-                v.f_ = true;
-                R.emit("conflict", full(o), full(n));
-              } else if (lower(x.name) == lower(h + LOCAL)) {
-                R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || n;
-                R.emit("conflict", h, R.hostname);
-              } else {
-                // our reverse name: another host has our address; nothing to rename
-                return true;
-              }
+              if (v) R.emit("conflict", full(o), full(v.name = n)), v.f_ = true;
+              // (our one A record is the host's)
+              else if (my.some((r) => r.type == TYPE_A)) R.emit("conflict", h, R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || n);
+              // our reverse name: another host has our address; nothing to rename
+              else return true;
               return rebuild(R), true;
             }
           });
