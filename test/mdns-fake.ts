@@ -10,6 +10,13 @@ import { seededRandom } from "../emulator/lan/ip.ts";
 
 export const GROUP = "224.0.0.251";
 
+/** The board profile device code reads its capabilities from (CAMNET_BOARD, constants in
+ *  the bundle): the responder answers for the host name unless `nativeMdns`. */
+export function board(nativeMdns = false): void {
+  (globalThis as any).CAMNET_BOARD = { capabilities: { nativeMdns } };
+}
+board();
+
 export class Clock {
   t = 1_000_000;
   private q: { at: number; fn: () => void; id: number }[] = [];

@@ -7,7 +7,7 @@ import type { Answer, DecodedPacket, Packet as DnsPacket } from "dns-packet";
 import { Responder } from "../src/mdns/index.ts";
 import type { ResponderOptions } from "../src/mdns/index.ts";
 import { matcher, mentions } from "../src/mdns/wire.ts";
-import { Clock, GROUP, Lan, packet, q, questionClasses } from "./mdns-fake.ts";
+import { board, Clock, GROUP, Lan, packet, q, questionClasses } from "./mdns-fake.ts";
 
 const ME = "10.0.0.5", PEER = "10.0.0.9", HOST = "kitchen-cam.local", REV = "5.0.0.10.in-addr.arpa";
 const INST = "kitchen-cam._http._tcp.local";
@@ -515,18 +515,23 @@ describe("mdns responder (RFC 6762)", () => {
     assert.equal(rs[0].from, a.hostname === "cam-2" ? "10.0.0.5" : "10.0.0.6");
   });
 
-  it("hostRecords: false (caps.nativeMdns): only the services' records, no A / reverse PTR from us", async () => {
-    const { clock, lan } = await claimed({ hostRecords: false }, true);
-    const all = lan.from(ME).flatMap((p) => [...p.m.answers, ...p.m.authorities, ...p.m.additionals]);
-    assert.ok(!all.some((a) => a.name === HOST || a.name === REV));
-    assert.equal(find(all, INST, "SRV")!.data.target, HOST);
-    const t = clock.t;
-    lan.inject(PEER, 5353, packet(q(HOST)));
-    lan.inject(PEER, 5353, packet(q(INST, "SRV")));
-    await clock.run(1100);
-    const rs = responses(lan, t);
-    assert.equal(rs.length, 1);
-    assert.ok(find(rs[0].m.answers, INST, "SRV"));
+  it("nativeMdns (the firmware answers for the host name): only the services' records, no A / reverse PTR from us", async () => {
+    board(true);
+    try {
+      const { clock, lan } = await claimed({}, true);
+      const all = lan.from(ME).flatMap((p) => [...p.m.answers, ...p.m.authorities, ...p.m.additionals]);
+      assert.ok(!all.some((a) => a.name === HOST || a.name === REV));
+      assert.equal(find(all, INST, "SRV")!.data.target, HOST);
+      const t = clock.t;
+      lan.inject(PEER, 5353, packet(q(HOST)));
+      lan.inject(PEER, 5353, packet(q(INST, "SRV")));
+      await clock.run(1100);
+      const rs = responses(lan, t);
+      assert.equal(rs.length, 1);
+      assert.ok(find(rs[0].m.answers, INST, "SRV"));
+    } finally {
+      board();
+    }
   });
 
   it("fast path: a packet that asks nothing of us is dropped after reading its header, without a full parse", async () => {

@@ -25,13 +25,6 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
   return new Promise((resolve, reject) => {
     const end = io.now() + (ms || 2000);
     let ch: Channel, timer: unknown, tries = 0, over: unknown;
-    const finish = (): void => {
-      if (!over) {
-        over = io.clearTimeout(timer), join(io, recv, ch), 1;
-        if (all || got().length) resolve(got());
-        else reject(fail("EAI_NONAME", "no mDNS answer for " + name + ": check name and network"));
-      }
-    };
     /** Caches `rs` (at most 64): a record replaces its earlier copy (a goodbye, TTL 0,
      *  lives 1 s, §10.1); one with cache-flush gives the other records of its name and
      *  type that came more than 1 s earlier 1 s to live (§10.2). Done once they answer us. */
@@ -50,31 +43,37 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
         r.t_ = now;
         c.push(r) > 64 && c.shift();
       });
-      if (!all && got().length) finish();
+      if (!all && got().length) step(1);
     };
     const recv = {
-      rx_: (b: Uint8Array, s: string): void => {
-        if (b[2] & 128 && re.test(s)) {
-          try {
-            const m = parseMessage(b);
-            take(m.answers.concat(m.additionals) as Heard[]);
-          } catch (e) {
-            // malformed: ignore
-          }
+      rx_: (b: any, s: string): void => {
+        try {
+          if (b[2] & 128 && re.test(s)) take((b = parseMessage(b)).answers.concat(b.additionals) as Heard[]);
+        } catch (e) {
+          // malformed: ignore
         }
       },
     };
-    const send = (): void => {
-      const o = ch.own_, left = end - io.now(), wait = 250 << tries;
-      if (o) take(o.rx_(n, ts) as Heard[]);
-      if (!over) {
-        ch.sock_.send(encodeMessage({ questions: ts.map((t) => ({ name: name, type: t, qu: !tries++ })), answers: all ? got() : [] }), PORT, GROUP);
-        timer = io.setTimeout(wait < left ? send : finish, Math.min(wait, left));
+    /** Asks (the local responder first), and again after 250, 500, 1000 ... ms until the
+     *  deadline; `done`, or the deadline: over. */
+    const step = (done?: number): void => {
+      const o = ch.own_, left = end - io.now();
+      if (o && !done) take(o.rx_(n, ts) as Heard[]);
+      if (over) return;
+      if (done || left <= 0) {
+        over = 1;
+        io.clearTimeout(timer);
+        join(io, recv, ch);
+        if (all || got().length) resolve(got());
+        else reject(fail("EAI_NONAME", "no mDNS answer for " + name + ": check name and network"));
+      } else {
+        ch.sock_.send(encodeMessage({ questions: ts.map((t) => ({ name: name, type: t, qu: !tries })), answers: all ? got() : [] }), PORT, GROUP);
+        timer = io.setTimeout(step, Math.min(250 << tries++, left));
       }
     };
     join(io, recv).then((x) => {
       ch = x;
-      send();
+      step();
     }, reject);
   });
 }

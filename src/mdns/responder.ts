@@ -23,9 +23,6 @@ export interface ResponderOptions {
   /** Called on a host name conflict with the lost name; returns the next one to try, or
    *  undefined for the default "name-2", "name-3", ... */
   onConflict?: (name: string) => string | undefined;
-  /** false where the firmware already answers for the host name (caps.nativeMdns): no A,
-   *  reverse PTR or host NSEC from us, only the services' PTR/SRV/TXT/NSEC. Default true. */
-  hostRecords?: boolean;
 }
 
 /** An advertised DNS-SD service instance (RFC 6763). */
@@ -62,10 +59,10 @@ export { reverseName };
 /** Sends `rs` as answers, by multicast unless to `a` (then marked sent, nothing more due),
  *  NSECs (§6.1) in Additional with the RFC 6763 §12 records: those named by an answer's
  *  rdata (a PTR's instance, an SRV's host) and the NSEC of each name, no duplicates. `m`:
- *  a legacy query (§6.7): its ID and questions echoed, TTL 10, no cache-flush, nothing
- *  more in Additional. `rs` may also be a message, sent as it is. */
+ *  a legacy query (§6.7): its ID and questions echoed, nothing more in Additional. `rs`
+ *  may also be a message, sent as it is. */
 const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: number, m?: Message): void => {
-  const l = rs as Rec[], all = l.slice && l.slice(), f = (r: Rec): Rec => (m ? cp(r, { ttl: 10, flush: false }) : r), now = R.io_.now();
+  const l = rs as Rec[], all = l.slice && l.slice(), now = R.io_.now();
   let i = 0, x: any;
   if (all) {
     if (!a) l.forEach((r) => (r.s = now, r.w = NaN, r.a! <= now && (r.a = NaN)));
@@ -74,7 +71,7 @@ const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: nu
     }
     rs = {
       flags: FLAG_QR | FLAG_AA, id: m && m.id, questions: m && m.questions,
-      answers: l.filter((r) => r.type != TYPE_NSEC).map(f), additionals: all.filter((r) => r.type == TYPE_NSEC || !has(l, r)).map(f),
+      answers: l.filter((r) => r.type != TYPE_NSEC), additionals: all.filter((r) => r.type == TYPE_NSEC || !has(l, r)),
     };
   }
   if (!all || l.length) R.ch_!.sock_.send(encodeMessage(rs as Partial<Message>), port || PORT, a || GROUP);
@@ -102,7 +99,7 @@ const tick = (R: Responder, p?: number): void => {
       q.forEach((r) => (r.l = true, r.a = now + 1000));
       reply(R, q);
       // (our one A record is the host's)
-      if (q.some((r) => r.type == TYPE_A)) R.emit("claimed", R.hostname);
+      if (!CAMNET_BOARD.capabilities.nativeMdns && q.some((r) => r.type == TYPE_A)) R.emit("claimed", R.hostname);
       // start() is done
       if (R.ready_) R.ready_();
       R.ready_ = null;
@@ -119,18 +116,24 @@ const tick = (R: Responder, p?: number): void => {
  *  §10.1) for live ones that went away; probes the new ones (all of them when `z` is 1). */
 const rebuild = (R: Responder, z?: number): void => {
   if (!R.ch_) return;
-  const old = R.recs_, oks = old.map((r) => r.name + key(r)), h = lower(R.hostname + LOCAL), a = R.addr_,
-    list: Rec[] = [], ks: string[] = [];
+  const old = R.recs_, oks = old.map((r) => r.name + key(r)), h = lower(R.hostname + LOCAL), list: Rec[] = [], ks: string[] = [];
+  let a = R.addr_;
   const add = (name: string, type: number, data: any, u?: boolean, v?: Service): void => {
     const r: Rec = { name: name, type: type, ttl: u && type != TYPE_TXT ? 120 : 4500, data: data, flush: u, v_: v },
       k = name + key(r), i = oks.indexOf(k);
     if (!has(ks, k)) ks.push(k), list.push(i < 0 ? r : old[i]);
   };
+  // an NSEC for each unique name, listing the types it has (§6.1)
+  const nsec = (n: string, types: number[]): void => add(n, TYPE_NSEC, { next: n, types: types }, true);
   if (z != 2) {
     // (no address: "" or "0.0.0.0")
-    if (R.opts_.hostRecords != false && a > "1") {
+    // Where the firmware already answers for the host name (nativeMdns, a constant per
+    // board): no A, reverse PTR or host NSEC from us, only the services' PTR/SRV/TXT/NSEC.
+    if (!CAMNET_BOARD.capabilities.nativeMdns && a > "1") {
       add(h, TYPE_A, a, true);
-      add(reverseName(a), TYPE_PTR, h, true);
+      nsec(h, [TYPE_A]);
+      add(a = reverseName(a), TYPE_PTR, h, true);
+      nsec(a, [TYPE_PTR]);
     }
     R.services.forEach((s) => {
       if (!s.f_) s.name = R.hostname;
@@ -139,11 +142,9 @@ const rebuild = (R: Responder, z?: number): void => {
       add("_services._dns-sd._udp" + LOCAL, TYPE_PTR, type);
       add(inst, TYPE_SRV, { priority: 0, weight: 0, port: s.port, target: h }, true, s);
       add(inst, TYPE_TXT, s.txt, true, s);
+      nsec(inst, [TYPE_SRV, TYPE_TXT]);
     });
   }
-  // one NSEC per unique name, listing the types it has (§6.1)
-  const l0 = list.slice();
-  l0.forEach((r) => r.flush && add(r.name, TYPE_NSEC, { next: r.name, types: l0.filter((x) => x.name == r.name).map((x) => x.type) }, true));
   // fast-path patterns: all our names, our unique names
   R.reAll_ = matcher(list.map((r) => r.name));
   R.reUniq_ = matcher(list.filter((r) => r.flush).map((r) => r.name));
@@ -260,11 +261,10 @@ Object.assign(Responder.prototype, Emitter.prototype, {
         if (a != R.addr_) {
           m.answers.concat(m.authorities, m.additionals).some((x) => {
             const my = mine(x), k = my.length && x.rclass == 1 && key(x), u = my.filter((r) => r.flush && (!r.l || r.type == x.type));
-            // §7.4: someone multicast our pending answer with a TTL not less than ours
-            if (my.some((r) => key(r) == k)) my.forEach((r) => key(r) == k && x.ttl >= r.ttl && (r.w = NaN));
-            // §8.1: while probing, any record with the name; §9: once live, the same type
-            // with other rdata: probe again at once, rename only if that probe fails
-            else if (k && x.ttl && u.length) {
+            // §7.4: someone multicast our pending answer with a TTL not less than ours.
+            // §8.1: while probing, any other record with the name; §9: once live, the same
+            // type with other rdata: probe again at once, rename only if that probe fails
+            if (!my.some((r) => key(r) == k && (x.ttl < r.ttl || (r.w = NaN), 1)) && k && x.ttl && u.length) {
               if (!u.some((r) => !r.l)) return my.forEach((r) => (r.l = false)), tick(R, 1), true;
               // a name we probe for belongs to someone else: take the next one (§9)
               const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, o = v ? v.name : h,
@@ -272,7 +272,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
               R.hc_ = now - R.ht_ < 10000 ? R.hc_ + 1 : (R.ht_ = now, 1);
               if (v) R.emit("conflict", full(o), full(v.name = n)), v.f_ = true;
               // (our one A record is the host's)
-              else if (my.some((r) => r.type == TYPE_A)) R.emit("conflict", h, R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || n);
+              else if (!CAMNET_BOARD.capabilities.nativeMdns && my.some((r) => r.type == TYPE_A)) R.emit("conflict", h, R.hostname = (R.opts_.onConflict && R.opts_.onConflict(h)) || n);
               // our reverse name: another host has our address; nothing to rename
               else return true;
               return rebuild(R), true;
@@ -303,7 +303,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
       });
       // §6.7 legacy unicast (source port not 5353): to the source port, ID and question
       // echoed, TTL <= 10, no cache-flush
-      if (port != PORT) return reply(R, uc.concat(mc).filter(uni), a, port, m);
+      if (port != PORT) return reply(R, uc.concat(mc).filter(uni).map((r) => cp(r, { ttl: 10, flush: false })), a, port, m);
       reply(R, uc.filter(uni), a, port);
       // §6: multicast a record at most once a second (250 ms when defending a probe);
       // unique answers at once, shared ones (and all after a TC query) after 20-120 ms

@@ -20,7 +20,7 @@ const io: MdnsIO = {
  *  its services survive link changes. Stock ESP32 firmware already answers <name>.local
  *  with ESP-IDF's responder (nativeMdns): a second responder for the same name would
  *  fight it, so ours then answers only the services, and only once the app advertises one. */
-const r = new Responder(io, { hostname: netHostname(), hostRecords: !CAMNET_BOARD.capabilities.nativeMdns });
+const r = new Responder(io, { hostname: netHostname() });
 let on = false;
 
 // The link's events, one listener: "connected" (with the interface config, an array):
@@ -30,8 +30,7 @@ const link = (c?: unknown): void => {
   if (typeof c != "object") {
     if (on) r.stop();
     on = false;
-  } else if (on) r.addressChanged();
-  else if (!CAMNET_BOARD.capabilities.nativeMdns || r.services.length) {
+  } else if (on || !CAMNET_BOARD.capabilities.nativeMdns || r.services.length) {
     on = true;
     r.start().catch(() => (on = false));
   }
