@@ -11,20 +11,23 @@ export interface Reply {
 /** What a GET of `path` answers. */
 export type Route = (path: string) => Reply;
 
-// (Few top-level functions and no tables at load: each costs the board JsVars for life.
+// (Few top-level functions and no tables at load: each costs the board JsVars for life;
+// the request line is read where it is answered.
 // The limits are literals: the longest request head accepted, 2048 bytes, and how long a
 // client may stay silent, 10 s.)
 
 /** A text/plain reply (the firmware's pages use it too). */
 export const text = (status: number, body: string): Reply => ({ status, type: "text/plain", body: body + "\n" });
 
-/** [line, method, target, minor version] of the request line, or null when it is not HTTP/1.x. */
-const requestLine = (head: string) => head.split("\n")[0].match(/^([A-Z]+) (\/[^ ]*) HTTP\/1\.([01])\r*$/);
-
-/** The reply to a request head (its text up to the blank line, or at least its first line). */
-export function answer(head: string, route: Route): Reply {
-  const m = requestLine(head);
+/** The reply to a request head (its text up to the blank line, or at least its first line);
+ *  with `wait` (the head is not complete yet), 0 unless the request line is already bad. */
+export function answer(head: string, route: Route): Reply;
+export function answer(head: string, route: Route, wait: boolean): Reply | 0;
+export function answer(head: string, route: Route, wait?: boolean): Reply | 0 {
+  // [line, method, target, minor version] of an HTTP/1.x request line
+  const m = head.split("\n")[0].match(/^([A-Z]+) (\/[^ ]*) HTTP\/1\.([01])\r*$/);
   if (!m) return text(400, "bad request: expected a line such as GET / HTTP/1.1");
+  if (wait) return 0;
   if (m[1] != "GET") return text(405, "only GET is served here");
   try {
     return route(m[2].split("?")[0]);
@@ -46,8 +49,8 @@ export function serve(s: TcpStream, route: Route): void {
     clearTimeout(idle);
     idle = setTimeout(s.destroy, 10000);
     // A bad request line is answered at once; a good one waits for the blank line.
-    const r = head.indexOf("\n") >= 0 && !requestLine(head) || head.indexOf("\r\n\r\n") >= 0 || head.indexOf("\n\n") >= 0
-      ? answer(head, route) : head.length > 2048 ? text(400, "request head over 2048 bytes") : 0;
+    const r = head.indexOf("\n") >= 0 && answer(head, route, head.indexOf("\r\n\r\n") < 0 && head.indexOf("\n\n") < 0) ||
+      (head.length > 2048 ? text(400, "request head over 2048 bytes") : 0);
     if (!r) return;
     done = true;
     clearTimeout(idle);

@@ -108,14 +108,14 @@ export const openUdp = (opts: UdpOptions): Promise<UdpSocket> => attempt("EADDRI
 // Espruino's socket error numbers (socketerrors.h; -16 to -18 from the verifying firmware),
 // indexed by -code; -14 (invalid SSL data) is ESP8266-only. ESP32 and Linux report most
 // failures as -1 (closed), so -1 before connect means refused.
-// A string, split per error: an array kept from load would cost the board ~30 JsVars.
-const ERRNO = ",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE," +
-  (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "");
+// A string literal split per error, in the function: an array kept from load would cost
+// the board ~30 JsVars, a string kept ~6.
 
 // (Functions here are arrows with expression bodies, parameters doubling as locals: the
 // shortest form once minified.)
 const socketError = (e: any, code: string): CodedError => (
-  code = ERRNO.split(",")[-e.code] || code, codedError(code, e.message + (code == "EMFILE" ? ": close one" : "")));
+  code = (",,,ETIMEDOUT,,,EHOSTUNREACH,EMFILE,,ECONNRESET,,,,ETLSHANDSHAKE," +
+    (CAMNET_BOARD.capabilities.tlsVerify ? ",,CERT_UNKNOWN_CA,CERT_EXPIRED,CERT_HOSTNAME_MISMATCH" : "")).split(",")[-e.code] || code, codedError(code, e.message + (code == "EMFILE" ? ": close one" : "")));
 
 const wrapStream = (c: any, host: string, port: number, s?: any): TcpStream => (
   s = {
