@@ -115,11 +115,6 @@ const escape = (l: string): string => l.split("\\").join("\\\\").split(".").join
 function name(b: Uint8Array, o: number): string {
   let s = "", c = b[o], l: any, run = o, hops = 0, end = 0;
   const st = o;
-  // the usual answer name: a pointer to a name read before
-  if (c > 191 && o + 1 < b.length && (l = cache[(c & 63) << 8 | b[o + 1]]) != null) {
-    after = o + 2;
-    return l;
-  }
   for (;;) {
     while ((c = b[o]) && c < 64) {
       if (o + c >= b.length) throw bad(0, o);
