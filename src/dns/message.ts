@@ -2,7 +2,7 @@
 // over bytes. It runs on every received DNS and mDNS packet on a slow interpreter, so the
 // parser touches each byte as little as it can: labels become strings by one native call
 // each, and a name that a compression pointer leads to is decoded once per message (a cache
-// by offset), so the usual "answer name = pointer to the question" costs nothing.
+// by offset), so the usual "answer name = pointer to the question" costs one look-up.
 //
 // Names in text form: labels joined by ".", no trailing dot, the root is "". Each character
 // is one octet (Espruino strings are byte strings; on Node the same Latin-1 view), so
@@ -113,7 +113,7 @@ const escape = (l: string): string => l.split("\\").join("\\\\").split(".").join
 /** Reads the name at `o`; sets `after`. Pointers must point before the start of the label
  *  run being read, so every jump goes strictly backwards and the walk ends. */
 function name(b: Uint8Array, o: number): string {
-  let s = "", c = b[o], l: any, run = o, hops = 0, end = 0;
+  let s = "", c: number, l: any, run = o, hops = 0, end = 0;
   const st = o;
   for (;;) {
     while ((c = b[o]) && c < 64) {
