@@ -83,7 +83,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
       const n = named ? tr ? +(findService(s as string, tr) || [-1])[0] : -1 : (s as number) || 0;
       if (ty || pr) { // one type asked for (or implied by the protocol): its service must exist
         if (s != null && (n < 0 || !tr)) fail("SERVICE", "no such service for type " + t);
-        kinds.push([t, tr ? p : pr, n]);
+        kinds.push([t, p || pr, n]);
         break;
       }
       if (n >= 0) kinds.push([t, p, n]);
