@@ -17,7 +17,7 @@ export function findService(key: string | number, proto?: string, what?: string)
     "993 t imaps,995 t pop3s,1883 tu mqtt,5353 u mdns,8883 tu secure-mqtt").split(",");
   for (let i = 0; i < all.length; i++) {
     const f = all[i].split(" ");
-    if ((typeof key == "number" ? f[0] == key : f.indexOf(key) > 1) &&
+    if ((typeof key == "number" ? f[0] == key as any : f.indexOf(key) > 1) &&
       (!proto || f[1].indexOf(({ tcp: "t", udp: "u" } as any)[proto]) >= 0)) return f;
   }
   if (what) throw oserror("ENOENT", what + "/proto not found: " + key + (proto ? "/" + proto : ""));
