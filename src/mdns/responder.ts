@@ -39,10 +39,11 @@ export interface Service {
 }
 
 /** One record we own (flush: unique), with its state: l, live (claimed) or probing; s,
- *  when last multicast; us, last unicast; w, when due to be multicast as an answer; a,
- *  when to announce it again (ms; undefined or NaN: never, so every comparison is false);
- *  v_, the service it belongs to. */
-interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; a?: number; v_?: Service }
+ *  when last multicast; us, last unicast; w, when due to be multicast again (its second
+ *  announcement, or a delayed answer; a defence against a probe or a unique answer may
+ *  come first, and take its place) (ms; undefined or NaN: never, so every comparison is
+ *  false); v_, the service it belongs to. */
+interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; v_?: Service }
 
 /** Class, type (one char each: string order is their numeric order) and rdata of `x`,
  *  names uncompressed (under the root name nothing compresses): the record's identity
@@ -65,7 +66,7 @@ const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: nu
   const l = rs as Rec[], all = l.slice && l.slice(), now = R.io_.now();
   let i = 0, x: any;
   if (all) {
-    if (!a) l.forEach((r) => (r.s = now, r.w = NaN, r.a! <= now && (r.a = NaN)));
+    if (!a) l.forEach((r) => (r.s = now, r.w = NaN));
     for (; !m && (x = all[i++]);) {
       R.recs_.forEach((r) => r.l && (r.name == lower(x.data.target || x.data) && r.type != TYPE_PTR || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
     }
@@ -96,8 +97,9 @@ const tick = (R: Responder, p?: number): void => {
     } else {
       q = recs.filter((r) => !r.l);
       R.pd_ = t;
-      q.forEach((r) => (r.l = true, r.a = now + 1000));
+      q.forEach((r) => (r.l = true));
       reply(R, q);
+      q.forEach((r) => (r.w = now + 1000));
       // (our one A record is the host's)
       if (!CAMNET_BOARD.capabilities.nativeMdns && q.some((r) => r.type == TYPE_A)) R.emit("claimed", R.hostname);
       // start() is done
@@ -105,8 +107,8 @@ const tick = (R: Responder, p?: number): void => {
       R.ready_ = null;
     }
   }
-  reply(R, recs.filter((r) => r.l && (r.w! <= now || r.a! <= now)));
-  recs.forEach((r) => (r.w! < t && (t = r.w!), r.a! < t && (t = r.a!)));
+  reply(R, recs.filter((r) => r.l && r.w! <= now));
+  recs.forEach((r) => r.w! < t && (t = r.w!));
   if (R.pd_ < t) t = R.pd_;
   if (t < 9e15) R.tm_ = io.setTimeout(() => tick(R), t - now);
 };
@@ -282,6 +284,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
         return;
       }
       // a query (§6)
+      let t: number;
       const probing = m.authorities.length > 0, known: Rec[] = [], uc: Rec[] = [], mc: Rec[] = [], tc = m.flags & FLAG_TC,
         // at most one unicast answer per record per second, to anyone (bounded flood cost)
         uni = (r: Rec): unknown => !(now - r.us! < 1000) && (r.us = now),
@@ -294,9 +297,9 @@ Object.assign(Responder.prototype, Emitter.prototype, {
       // take back an answer still waiting out its delay (§7.2)
       m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), r.w = NaN)));
       m.questions.forEach((q) => {
-        const t = q.type, c = q.qclass, my = mine(q as any).filter((r) => r.l), hit = my.filter((r) => r.type != TYPE_NSEC && (r.type == t || t == TYPE_ANY));
-        // §6.1: NSEC answers a type this name lacks
-        if (c == 1 || c == TYPE_ANY) (hit.length || t == TYPE_ANY ? hit : my.filter((r) => r.type == TYPE_NSEC)).forEach((r) => has(known, r)
+        const t = q.type, c = q.qclass;
+        // §6.1: the NSEC answers a type this name lacks
+        if (c == 1 || c == TYPE_ANY) mine(q as any).filter((r) => r.l && (r.type == TYPE_NSEC ? t != TYPE_ANY && !has((r.data as any).types, t) : r.type == t || t == TYPE_ANY)).forEach((r) => has(known, r)
           // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
           // (then multicast, so other caches refresh too); probes are defended by multicast
           || add1(q.qu && !probing && now - r.s! < r.ttl * 250 ? uc : mc, r));
@@ -308,8 +311,8 @@ Object.assign(Responder.prototype, Emitter.prototype, {
       // §6: multicast a record at most once a second (250 ms when defending a probe);
       // unique answers at once, shared ones (and all after a TC query) after 20-120 ms
       // (400-500 ms), aggregated with whatever else waits (§6, §6.4, §7.2)
-      mc.forEach((r) => !(now - r.s! < (probing ? 250 : 1000)) && !(r.w! > now)
-        && (r.w = r.flush && !tc ? now : R.da_ > now ? R.da_ : R.da_ = now + (tc ? 400 : 20) + io.random() * 100));
+      mc.forEach((r) => !(now - r.s! < (probing ? 250 : 1000)) && (t = r.flush && !tc ? now : R.da_ > now ? R.da_ : R.da_ = now + (tc ? 400 : 20) + io.random() * 100)
+        && !(r.w! <= t) && (r.w = t));
       tick(R);
     } catch (e) {
       // malformed: dropped

@@ -33,8 +33,8 @@ export interface Receiver { rx_(b: Uint8Array, s: string, address: string, port:
 export interface Channel {
   sock_: UdpSocket;
   subs_: Receiver[];
-  /** while the socket opens: the resolve functions of the joins waiting */
-  w_?: any[] | null;
+  /** while the socket opens: the promise of the channel */
+  p_?: Promise<Channel> | 0;
   own_?: { rx_(name: string, types: number[]): ResourceRecord[] } | null;
 }
 
@@ -45,10 +45,10 @@ export const has = <T>(a: T[], x: T): boolean => a.indexOf(x) >= 0;
 export const add1 = <T>(a: T[], x: T): unknown => has(a, x) || a.push(x);
 
 /** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use; `io` holds
- *  the channel (its `w_`: the joins waiting while the socket opens). No promise chain
- *  hangs on the socket's open promise, which the socket keeps for its life (and, on
- *  Espruino, every callback chained on it). With `ch` (the channel it joined):
- *  unsubscribes `fn` instead; the last one out closes the socket. */
+ *  the channel. Only the joins that come while the socket opens wait on its promise
+ *  (dropped once open: Espruino keeps every callback chained on a settled promise). With
+ *  `ch` (the channel it joined): unsubscribes `fn` instead; the last one out closes the
+ *  socket. */
 export function join(io: MdnsIO, fn: Receiver): Promise<Channel>;
 export function join(io: MdnsIO, fn: Receiver, ch: Channel): void;
 export function join(io: any, fn: Receiver, ch?: Channel): Promise<Channel> | void {
@@ -56,36 +56,31 @@ export function join(io: any, fn: Receiver, ch?: Channel): Promise<Channel> | vo
   if (ch) {
     // (not there: -1 >>> 0 is past the end, nothing is removed)
     c.subs_.splice(c.subs_.indexOf(fn) >>> 0, 1);
-    if (!c.subs_.length) c.sock_.close(), io.mdnsChannel_ = null;
+    if (!c.subs_.length) c.sock_.close(), io.mdnsChannel_ = 0;
     return;
   }
   if (!c) {
-    c = io.mdnsChannel_ = { subs_: [], w_: [] } as any;
-    const done = (s: any): void => {
-      if (s.send) {
-        c.sock_ = s;
-        // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
-        // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
-        // receivers as a string too (on Espruino E.toString views them without copying, so
-        // the fast path's regex scans them natively; interpreted per-byte loops cost far more).
-        s.onmessage = (b: Uint8Array, a: string, p: number) => {
-          if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
-            for (let i = c.subs_.length, t = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) c.subs_[i].rx_(b, t, a, p);
-          }
-        };
-        s = c;
-      } else {
-        io.mdnsChannel_ = null;
-        s = Promise.reject(s);
-      }
-      // the joins waiting: the channel, or the error
-      c.w_!.map((f: (x: unknown) => void) => f(s));
-      c.w_ = null;
-    };
-    io.openUdp({ port: PORT, group: GROUP, reuse: true }).then(done, done);
+    c = io.mdnsChannel_ = { subs_: [] } as any;
+    c.p_ = io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((s: UdpSocket) => {
+      c.sock_ = s;
+      c.p_ = 0;
+      // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
+      // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
+      // receivers as a string too (on Espruino E.toString views them without copying, so
+      // the fast path's regex scans them natively; interpreted per-byte loops cost far more).
+      s.onmessage = (b: Uint8Array, a: string, p: number) => {
+        if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
+          for (let i = c.subs_.length, t = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) c.subs_[i].rx_(b, t, a, p);
+        }
+      };
+      return c;
+    }, (e: unknown) => {
+      io.mdnsChannel_ = 0;
+      throw e;
+    });
   }
   c.subs_.push(fn);
-  return new Promise((f) => c.w_ ? c.w_.push(f) : f(c));
+  return c.p_ || Promise.resolve(c);
 }
 
 /** The fast path's pattern for `names` (lowercase): the first label of each, with its
