@@ -12,15 +12,15 @@ import type { Channel, MdnsIO } from "./wire";
 interface Heard extends ResourceRecord { e_: number; t_: number }
 
 /** The records of `type` (A, AAAA, PTR, SRV, TXT, ANY; or several types, asked together)
- *  for a .local `name`, from the cache or the link: asked now and again after 250, 500,
- *  1000 ... ms (QU the first time, §5.4), with the local responder's own records too;
+ *  for a .local `name`, from the cache, the local responder's live records or the link:
+ *  asked now and again after 250, 500, 1000 ... ms (QU the first time, §5.4);
  *  rejects with EAI_NONAME when nobody answers within `ms` (default 2000). With `all`,
  *  keeps asking and listening for the whole `ms`, with the answers known so far in each
  *  query (§7.1), and never rejects. */
 export function query(io: MdnsIO, name: string, type: number | number[], ms?: number, all?: boolean): Promise<ResourceRecord[]> {
   const n = lower(name), ts: number[] = [].concat(type as any), re = matcher([n]),
     c: Heard[] = (io as any).mdnsCache_ || ((io as any).mdnsCache_ = []),
-    got = (): ResourceRecord[] => c.filter((x) => x.e_ > io.now() && x.ttl && lower(x.name) == n && (has(ts, x.type) || ts[0] == TYPE_ANY));
+    got = (): ResourceRecord[] => c.concat((io.own_ || c as any).recs_ || []).filter((x: any) => (x.e_ > io.now() || x.l) && x.ttl && lower(x.name) == n && (has(ts, x.type) || ts[0] == TYPE_ANY));
   if (got().length && !all && ts[0] != TYPE_ANY) return Promise.resolve(got());
   return new Promise((resolve, reject) => {
     const end = io.now() + (ms || 2000);
@@ -54,11 +54,10 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
         }
       },
     };
-    /** Asks (the local responder first), and again after 250, 500, 1000 ... ms until the
+    /** Asks, and again after 250, 500, 1000 ... ms until the
      *  deadline; `done`, or the deadline: over. */
     const step = (done?: number): void => {
-      const o = ch.own_, left = end - io.now();
-      if (o && !done) take(o.rx_(n, ts) as Heard[]);
+      const left = end - io.now();
       if (over) return;
       if (done || left <= 0) {
         over = 1;

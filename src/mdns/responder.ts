@@ -79,7 +79,7 @@ const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: nu
 };
 
 /** The one timer's routine; with `p`, (re)starts probing first: after a random 0-250 ms
- *  (p 1, §8.1; 5 s once 15 conflicts came within 10 s), after `p` ms, or at once (p < 0).
+ *  (p 1, §8.1; 5 s once 15 conflicts came within 10 s), or after `p` ms.
  *  Probing: three probes 250 ms apart, ANY questions with QU for each name, the proposed
  *  records in Authority without cache-flush (§8.1); 250 ms after the third the names are
  *  ours, announced at once and again 1 s later (§8.3). Then the records due go out
@@ -88,7 +88,7 @@ const tick = (R: Responder, p?: number): void => {
   const io = R.io_, now = io.now(), recs = R.recs_, names: string[] = [];
   let t = 9e15, q = recs.filter((r) => !r.l && r.flush && r.type != TYPE_NSEC);
   io.clearTimeout(R.tm_);
-  if (p) R.probes_ = 0, R.pd_ = now + (p > 1 ? p : p < 0 ? 0 : R.hc_ > 14 ? 5000 : io.random() * 250);
+  if (p) R.probes_ = 0, R.pd_ = now + (p > 1 ? p : R.hc_ > 14 ? 5000 : io.random() * 250);
   if (R.pd_ <= now) {
     if (R.probes_++ < 3 && q.length) {
       q.forEach((r) => add1(names, r.name));
@@ -102,9 +102,6 @@ const tick = (R: Responder, p?: number): void => {
       q.forEach((r) => (r.w = now + 1000));
       // (our one A record is the host's)
       if (!CAMNET_BOARD.capabilities.nativeMdns && q.some((r) => r.type == TYPE_A)) R.emit("claimed", R.hostname);
-      // start() is done
-      if (R.ready_) R.ready_();
-      R.ready_ = null;
     }
   }
   reply(R, recs.filter((r) => r.l && r.w! <= now));
@@ -153,8 +150,8 @@ const rebuild = (R: Responder, z?: number): void => {
   if (z) list.forEach((r) => (r.l = false));
   R.recs_ = list;
   reply(R, old.filter((r) => r.l && r.type != TYPE_NSEC && !has(list, r)).map((r) => cp(r, { ttl: 0 })));
-  // probe the new ones; nothing new (no address, no service): start() is done at once
-  tick(R, list.some((r) => !r.l) ? 1 : -1);
+  // probe the new ones; nothing new (no address, no service): nothing to probe
+  tick(R, +list.some((r) => !r.l));
 };
 
 /** Events: "claimed"(hostname) when probing won the host name; "conflict"(old, new) when a
@@ -179,9 +176,8 @@ export interface Responder extends Emitter {
   // conflicts in the window starting at ht_ (§8.1 rate limit)
   hc_: number;
   ht_: number;
-  ready_: (() => void) | null;
   /** Opens the socket (once), probes (§8.1) and announces (§8.3) all records; resolves once
-   *  they are claimed (after any renaming). Again on link-up or a new address (§8, §8.4):
+   *  probing started (the "claimed" event tells when the host name is ours). Again on link-up or a new address (§8, §8.4):
    *  re-probe and re-announce all. */
   start(): Promise<void>;
   /** The same as start(). */
@@ -196,7 +192,7 @@ export interface Responder extends Emitter {
   withdraw(s: Service): void;
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
   stop(): void;
-  /** A packet from the channel; or with a (lowercase) name and types, our live records. */
+  /** A packet from the channel. */
   rx_(b: any, s: any, a?: string, port?: number): any;
 }
 
@@ -220,13 +216,12 @@ const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string
     for (const k in txt) t.push(k + "=" + txt[k]);
     ss.push(s = { name: R.hostname, type: a, port: port!, txt: t } as Service);
   } else if (!a) {
-    return (R.ch_ ? Promise.resolve(R.ch_) : join(R.io_, R)).then((c) => new Promise<void>((resolve) => {
+    return (R.ch_ ? Promise.resolve(R.ch_) : join(R.io_, R)).then((c) => {
       R.ch_ = c;
-      c.own_ = R;
-      R.ready_ = resolve;
+      R.io_.own_ = R;
       R.addr_ = R.io_.ifconfig().ip;
       rebuild(R, 1);
-    }));
+    });
   } else if (a.txt) {
     // a Service
     ss.splice(ss.indexOf(a) >>> 0, 1);
@@ -241,19 +236,17 @@ Object.assign(Responder.prototype, Emitter.prototype, {
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
   stop(this: Responder): void {
     const R = this;
-    // goodbyes for everything live, no records, start() done, no timer
+    // goodbyes for everything live, no records, no timer
     rebuild(R, 2);
-    // (ch.own_ may stay: with no records, it answers nothing)
+    // (io.own_ may stay: with no records, it answers nothing)
     if (R.ch_) join(R.io_, R, R.ch_);
     R.ch_ = null;
   },
 
   /** A packet from the channel. The fast path first: a response can only conflict with
-   *  unique names (or repeat a pending answer); a query must name one of ours. With a
-   *  (lowercase) name and types instead: our live records for a querier on the channel. */
+   *  unique names (or repeat a pending answer); a query must name one of ours. */
   rx_(this: Responder, b: any, s: any, a?: string, port?: number): any {
     const R = this, io = R.io_, now = io.now(), recs = R.recs_;
-    if (typeof b == "string") return recs.filter((r) => r.l && r.name == b && (has(s, r.type) || s[0] == TYPE_ANY && r.type != TYPE_NSEC));
     try {
       if (!(b[2] & 128 && !(R.da_ > now) ? R.reUniq_ : R.reAll_).test(s)) return;
       const m = parseMessage(b), mine = (x: ResourceRecord): Rec[] => recs.filter((r) => r.name == lower(x.name));
@@ -262,7 +255,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
         // duplicate answers (§7.4), conflicts (§8.1, §9)
         if (a != R.addr_) {
           m.answers.concat(m.authorities, m.additionals).some((x) => {
-            const my = mine(x), k = my.length && x.rclass == 1 && key(x), u = my.filter((r) => r.flush && (!r.l || r.type == x.type));
+            const my = mine(x), k = my.length && key(x), u = my.filter((r) => r.flush && (!r.l || r.type == x.type));
             // §7.4: someone multicast our pending answer with a TTL not less than ours.
             // §8.1: while probing, any other record with the name; §9: once live, the same
             // type with other rdata: probe again at once, rename only if that probe fails
@@ -297,9 +290,9 @@ Object.assign(Responder.prototype, Emitter.prototype, {
       // take back an answer still waiting out its delay (§7.2)
       m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), r.w = NaN)));
       m.questions.forEach((q) => {
-        const t = q.type, c = q.qclass;
+        const t = q.type;
         // §6.1: the NSEC answers a type this name lacks
-        if (c == 1 || c == TYPE_ANY) mine(q as any).filter((r) => r.l && (r.type == TYPE_NSEC ? t != TYPE_ANY && !has((r.data as any).types, t) : r.type == t || t == TYPE_ANY)).forEach((r) => has(known, r)
+        mine(q as any).filter((r) => r.l && (r.type == TYPE_NSEC ? t != TYPE_ANY && !has((r.data as any).types, t) : r.type == t || t == TYPE_ANY)).forEach((r) => has(known, r)
           // §5.4: QU answers by unicast, unless not multicast within a quarter of their TTL
           // (then multicast, so other caches refresh too); probes are defended by multicast
           || add1(q.qu && !probing && now - r.s! < r.ttl * 250 ? uc : mc, r));

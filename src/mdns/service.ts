@@ -39,7 +39,8 @@ const link = (c?: unknown): void => {
 // responder's "conflict" (old, new) on our host name renames the board everywhere.
 const named = (a: string, b?: string): unknown => b === undefined ? r.rename(a) : a === netHostname() && netHostname(b);
 netEvents.on("connected", link).on("disconnecting", link).on("disconnected", link).on("hostname", named);
-r.on("conflict", named);
+// (no host records where the firmware answers the host name: no conflict on it)
+if (!CAMNET_BOARD.capabilities.nativeMdns) r.on("conflict", named);
 if (WLAN(STA_IF).isconnected()) link([]);
 
 /** Advertises a DNS-SD service, e.g. advertise("_http._tcp", 80, {path: "/"}); also

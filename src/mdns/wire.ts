@@ -2,7 +2,6 @@
 // 224.0.0.251:5353 (shared by reference count), and the per-packet fast path that decides
 // whether a packet concerns us at all before anything is decoded.
 import type { UdpSocket } from "../platform/types";
-import type { ResourceRecord } from "../dns/message";
 
 declare const E: any;
 
@@ -20,6 +19,9 @@ export interface MdnsIO {
   setTimeout(fn: () => void, ms: number): unknown;
   /** Also takes undefined (no timer: nothing to do). */
   clearTimeout(id: unknown): void;
+  /** The local responder's records (set by it): the queriers read them, so the board
+   *  resolves its own names without multicast loopback. */
+  own_?: { recs_: { l?: boolean }[] };
 }
 
 /** Who listens on the channel: `rx_` gets each packet that passed the header check, as
@@ -27,15 +29,12 @@ export interface MdnsIO {
  *  responder subscribes itself (a prototype method) instead of a closure kept alive. */
 export interface Receiver { rx_(b: Uint8Array, s: string, address: string, port: number): void }
 
-/** The shared socket and who listens on it. `own_` is the local responder, whose records
- *  the queriers read (own_.rx_(name, types)), so the board can resolve its own names
- *  without multicast loopback. */
+/** The shared socket and who listens on it. */
 export interface Channel {
   sock_: UdpSocket;
   subs_: Receiver[];
   /** while the socket opens: the promise of the channel */
   p_?: Promise<Channel> | 0;
-  own_?: { rx_(name: string, types: number[]): ResourceRecord[] } | null;
 }
 
 /** Lowercase text of anything (names, and rdata for the responder's additionals). */
