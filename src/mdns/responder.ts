@@ -255,15 +255,15 @@ Object.assign(Responder.prototype, Emitter.prototype, {
         // duplicate answers (§7.4), conflicts (§8.1, §9)
         if (a != R.addr_) {
           m.answers.concat(m.authorities, m.additionals).some((x) => {
-            const my = mine(x), k = my.length && key(x), u = my.filter((r) => r.flush && (!r.l || r.type == x.type));
+            const my = mine(x), k = key(x), u = my.filter((r) => r.flush && (!r.l || r.type == x.type));
             // §7.4: someone multicast our pending answer with a TTL not less than ours.
             // §8.1: while probing, any other record with the name; §9: once live, the same
             // type with other rdata: probe again at once, rename only if that probe fails
-            if (!my.some((r) => key(r) == k && (x.ttl < r.ttl || (r.w = NaN), 1)) && k && x.ttl && u.length) {
+            if (!my.some((r) => key(r) == k && (x.ttl < r.ttl || (r.w = NaN), 1)) && x.ttl && u.length) {
               if (!u.some((r) => !r.l)) return my.forEach((r) => (r.l = false)), tick(R, 1), true;
               // a name we probe for belongs to someone else: take the next one (§9)
               const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, o = v ? v.name : h,
-                e = /^(.*)-(\d+)$/.exec(o), n = e ? e[1] + "-" + (+e[2] + 1) : o + "-2", full = (n: string): string => n + "." + v!.type + LOCAL;
+                n = /-\d+$/.test(o) ? o.replace(/\d+$/, (d) => "" + (+d + 1)) : o + "-2", full = (n: string): string => n + "." + v!.type + LOCAL;
               R.hc_ = now - R.ht_ < 10000 ? R.hc_ + 1 : (R.ht_ = now, 1);
               if (v) R.emit("conflict", full(o), full(v.name = n)), v.f_ = true;
               // (our one A record is the host's)
@@ -278,7 +278,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
       }
       // a query (§6)
       let t: number;
-      const probing = m.authorities.length > 0, known: Rec[] = [], uc: Rec[] = [], mc: Rec[] = [], tc = m.flags & FLAG_TC,
+      const probing = m.authorities.length, known: Rec[] = [], uc: Rec[] = [], mc: Rec[] = [], tc = m.flags & FLAG_TC,
         // at most one unicast answer per record per second, to anyone (bounded flood cost)
         uni = (r: Rec): unknown => !(now - r.us! < 1000) && (r.us = now),
         // §8.2: a probe for a name we are probing too. Both sets sorted by class, type and
