@@ -68,7 +68,8 @@ const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: nu
   if (all) {
     if (!a) l.forEach((r) => (r.s = now, r.w = NaN));
     for (; !m && (x = all[i++]);) {
-      R.recs_.forEach((r) => r.l && (r.name == lower(x.data.target || x.data) && r.type != TYPE_PTR || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
+      // (our names and the names in our rdata are lowercase)
+      R.recs_.forEach((r) => r.l && (r.name == (x.data.target || x.data) && r.type != TYPE_PTR || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
     }
     rs = {
       flags: FLAG_QR | FLAG_AA, id: m && m.id, questions: m && m.questions,
