@@ -23,13 +23,8 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   // the longest run of two or more zero groups (the first on a tie) becomes "::". (The "x":
   // Espruino 2v29's indexOf and replace take a needle running past the end as found when
   // the rest of the string starts it, e.g. "abc".indexOf("cd") == 2.)
-  for (s += ":x", i = 17; i > 4; i -= 2) {
-    z = ":0:0:0:0:0:0:0:0:".substring(0, i);
-    if (s.indexOf(z) >= 0) {
-      s = s.replace(z, "::");
-      break;
-    }
-  }
+  for (s += ":x", i = 17; i > 4 && s.indexOf(z = ":0:0:0:0:0:0:0:0:".substring(0, i)) < 0; i -= 2);
+  if (i > 4) s = s.replace(z!, "::");
   // drop the outer ":" of the first and last group (not of a "::"), and the "x"
   return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 3) != ":" ? 2 : 1));
 }
@@ -70,6 +65,6 @@ export function reverseName(ip: string): string {
   const b = textToIp(ip, 1);
   if (!b) return "";
   let s = "";
-  for (let i = 15; i >= 0; i--) s += (b[i] & 15).toString(16) + "." + (b[i] >> 4).toString(16) + ".";
+  for (let i = 16; i--;) s += (b[i] & 15).toString(16) + "." + (b[i] >> 4).toString(16) + ".";
   return s + "ip6.arpa";
 }
