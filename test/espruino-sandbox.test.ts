@@ -115,6 +115,26 @@ describe("espruino sandbox: globals", function () {
     assert.ok(board.errors[0]!.includes("lost"));
   });
 
+  it("every way a promise can end rejected is reported when nothing handles it, and only then", async function () {
+    board.eval(`var bad = function (m) { return Promise.reject(new Error(m)); };
+      Promise.resolve(1).then(function () { throw new Error("u1"); });
+      Promise.resolve(1).then(function () { return bad("u2"); });
+      new Promise(function (y) { y(bad("u3")); });
+      new Promise(function () { throw new Error("u4"); });
+      Promise.all([1, bad("u5")]);
+      new Promise(function (y, n) { n(new Error("u6")); y(1); });
+      new Promise(function (y, n) { y(bad("u7")); n(new Error("x")); });
+      Promise.resolve(1).then(function () { throw new Error("h1"); }).catch(function () {});
+      Promise.resolve(1).then(function () { return bad("h2"); }).then(undefined, function () {});
+      new Promise(function (y) { y(bad("h3")); }).catch(function () {});
+      Promise.all([1, bad("h4")]).catch(function () {});
+      var late = bad("h5"); Promise.resolve().then(function () { late.catch(function () {}); });
+      new Promise(function (y, n) { y(1); n(new Error("h6")); });`);
+    await board.settle(8);
+    const got = board.errors.filter((e) => e.includes("Unhandled promise rejection")).map((e) => /: ([uh]\d)/.exec(e)?.[1]).sort();
+    assert.deepEqual(got, ["u1", "u2", "u3", "u4", "u5", "u6", "u7"]);
+  });
+
   it("process.memory() estimates JsVars; exceeding `variables` reports Out of Memory", async function () {
     const before = ev("process.memory()") as { usage: number; total: number; free: number };
     assert.equal(before.total, 16383);

@@ -140,11 +140,15 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
     }
     if (s.ending && s.stream) s.stream.end();
   }
-  /** Queues one flush pass for the socket (however many writes came before it). */
+  /** Flushes the socket once the code running now (this idle pass's event, or the promise
+   *  reactions after it) is done, however many writes it made: the board's socket idle step
+   *  that follows the events of its pass. "drain" then comes in the next pass. */
   function queueFlush(sock: object, s: ConnState): void {
     if (s.flushing) return;
     s.flushing = true;
-    rt.enqueue(() => flush(sock, s));
+    queueMicrotask(() => {
+      if (rt.powered) flush(sock, s);
+    });
   }
 
   /** Wires a connected (or handshaken) Node stream to the socket object. */
@@ -154,11 +158,28 @@ export function createNetModules(chip: Chip): { net: unknown; tls: unknown } {
       // one "data" event per chunkSize piece, as socketserver reads (one queue entry per
       // host chunk: its pieces are queued in order, all in the same pass as before)
       rt.enqueue(() => {
-        for (let i = 0; i < chunk.length && !s.closed; i += rt.chunkSize) {
-          const piece = chunk.toString("latin1", i, Math.min(i + rt.chunkSize, chunk.length));
-          if (realm.hasListener(sock, "data")) realm.emit(sock, "data", piece);
-          else s.buffered += piece;
+        if (s.closed) return;
+        if (!realm.hasListener(sock, "data")) {
+          s.buffered += chunk.toString("latin1");
+          return;
         }
+        // what realm.emit() per piece would queue, as one entry: the listeners as they are
+        // now, called once per piece, in order
+        const l = realm.listeners(sock, "data");
+        const list = Array.isArray(l) ? l.slice() : [l];
+        const size = rt.chunkSize;
+        rt.enqueue(() => {
+          for (let i = 0; i < chunk.length && rt.powered; i += size) {
+            const piece = chunk.toString("latin1", i, Math.min(i + size, chunk.length));
+            for (const f of list) {
+              try {
+                rt.invoke(f, sock, [piece]);
+              } catch (e) {
+                rt.uncaught(e);
+              }
+            }
+          }
+        });
       });
     });
     stream.on("end", () => {

@@ -8,7 +8,7 @@ export const PRELUDE = String.raw`
   var g = globalThis;
   var RD = Date, RDUTC = Date.UTC, RDparse = Date.parse, Rconstruct = Reflect.construct;
   var defineProperty = Object.defineProperty;
-  var WS = WeakSet, RP = Promise, RPthen = Promise.prototype.then;
+  var RP = Promise, RPthen = Promise.prototype.then;
   function hide(o, k, v) { defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
 
   // ---------- globals: keep only what Espruino 2v29 has ----------
@@ -234,26 +234,48 @@ export const PRELUDE = String.raw`
   hide(String.prototype, "includes", function includes(sub, from) { return indexOf.call(this, sub, from) >= 0; });
 
   // ---------- Promise: "Uncaught Error: Unhandled promise rejection" instead of Node's handler ----------
-  // Every promise gets an internal rejection handler (so Node never sees an unhandled rejection);
-  // a rejection nobody handles through then/catch is reported as Espruino prints it.
-  var handled = new WS(), internal = false;
+  // A promise that may end rejected (its reject function was called, or it was resolved with a
+  // thenable) gets an internal rejection handler, so Node never sees an unhandled rejection; a
+  // rejection nobody handles through then/catch is reported as Espruino prints it. V8 settles
+  // the promises then() makes through the functions their constructor hands out, so wrapping
+  // those covers every promise. (Promises resolved with a plain value, most of them, cost no
+  // extra handler; whether then() was called is a private field.)
+  var internal = false, isHandled;
+  function watch(p) {
+    internal = true;
+    try {
+      RPthen.call(p, undefined, function (reason) {
+        host.later(function () { if (!isHandled(p)) host.unhandled(reason); });
+      });
+    } finally { internal = false; }
+  }
   class EPromise extends RP {
+    #handled = false;
+    static { isHandled = function (p) { return p.#handled; }; }
     constructor(executor) {
-      super(executor);
-      if (internal) return;
-      var self = this;
-      internal = true;
-      try {
-        RPthen.call(self, undefined, function (reason) {
-          host.later(function () { if (!handled.has(self)) host.unhandled(reason); });
-        });
-      } finally { internal = false; }
+      if (internal || typeof executor !== "function") { super(executor); return; }
+      var self, state = 0; // 1: to watch once constructed, 2: watched
+      function mark() {
+        if (state === 2) return;
+        if (self) { state = 2; watch(self); } else state = 1;
+      }
+      super(function (resolve, reject) {
+        function rej(r) { mark(); reject(r); }
+        try {
+          executor(function (v) {
+            if (v && (typeof v === "object" || typeof v === "function")) mark();
+            resolve(v);
+          }, rej);
+        } catch (e) { rej(e); }
+      });
+      self = this;
+      if (state === 1) mark();
+    }
+    then(a, b) {
+      if (#handled in this) this.#handled = true;
+      return RPthen.call(this, a, b);
     }
   }
-  hide(EPromise.prototype, "then", function then(a, b) {
-    handled.add(this);
-    return RPthen.call(this, a, b);
-  });
   hide(g, "Promise", EPromise);
 
   hide(g, "global", g);
