@@ -32,7 +32,7 @@ export interface MemoryEstimator {
   /** Estimated vars reachable from the new globals of `root`, the pending `timers` (each
    *  its callback and arguments) and the module cache (`modules`: name -> exports), skipping
    *  objects in `builtins`. */
-  usage(root: object, initialKeys: Set<string>, timers?: unknown[][], modules?: Map<string, unknown>): number;
+  usage(root: object, initialKeys: Set<string>, timers?: unknown[][], modules?: Map<string, unknown>, shallow?: boolean): number;
   sizeOf(v: unknown): number;
 }
 
@@ -72,6 +72,8 @@ interface ProgramInfo {
 }
 
 let nextFnId = 0;
+/** Parses by program text (boards in one process mostly run the same bundle). */
+const parses = new Map<string, ProgramInfo>();
 
 function analyse(p: Program): ProgramInfo {
   const lines = [0];
@@ -195,6 +197,16 @@ const staticFnVars = (f: FnInfo, flash: boolean) => 1 + f.params + (flash ? 2 : 
 
 export function createEstimator(builtins: WeakSet<object>, programs: () => Program[] = () => []): MemoryEstimator {
   const analysed = new Map<Program, ProgramInfo>();
+  /** Per function: where it comes from, its code's vars and its scopes' identities. */
+  const fnCache = new WeakMap<object, { found: { p: ProgramInfo; info?: FnInfo } | null; code: number; keys?: string[] }>();
+  const ids = new WeakMap<object, number>();
+  let nextId = 0;
+  const idOf = (v: unknown): string => {
+    if ((typeof v !== "object" && typeof v !== "function") || v === null) return typeof v + ":" + String(v);
+    let n = ids.get(v);
+    if (n === undefined) ids.set(v, (n = nextId++));
+    return "#" + n;
+  };
   /** scriptId -> the program V8 compiled it from (found by matching a function's text). */
   const scripts = new Map<string, ProgramInfo | null>();
 
@@ -212,7 +224,15 @@ export function createEstimator(builtins: WeakSet<object>, programs: () => Progr
     for (const prog of programs()) {
       if (!prog.code.includes(src)) continue;
       let p = analysed.get(prog);
-      if (!p) analysed.set(prog, (p = analyse(prog)));
+      if (!p) {
+        let parsed = parses.get(prog.code);
+        if (!parsed) {
+          parsed = analyse(prog);
+          parses.set(prog.code, parsed);
+          if (parses.size > 16) parses.delete(parses.keys().next().value!);
+        }
+        analysed.set(prog, (p = { ...parsed, flash: prog.flash }));
+      }
       if (!match || locate(p)) match = p;
       if (locate(p)) break;
     }
@@ -224,19 +244,83 @@ export function createEstimator(builtins: WeakSet<object>, programs: () => Progr
     return null;
   };
 
-  function walk(roots: unknown[], seen: WeakSet<object>, seenScopes: Set<string>): number {
+  /** What one function costs besides its properties (pushing its scopes' values onto
+   *  `stack` the first time a walk meets each scope). `shallow`: no inspector, no scopes (a
+   *  quick lower bound). */
+  function fnVars(f: Function, stack: unknown[], seenScopes: Set<string>, shallow: boolean): number {
+    let c = fnCache.get(f);
+    let where: ReturnType<typeof inspectFunction> | undefined;
+    if (!c) {
+      let src = "";
+      try {
+        src = Function.prototype.toString.call(f);
+      } catch {
+        /* revoked or exotic */
+      }
+      if (src.includes("[native code]")) c = { found: null, code: 0 };
+      else if (shallow) return f.length + 2;
+      else {
+        try {
+          where = inspectFunction(f);
+        } catch {
+          where = undefined; // no inspector: the function alone
+        }
+        const found = where ? programOf(f, where, src) : null;
+        c = { found, code: found ? (found.p.flash ? 2 : 1 + Math.ceil(src.length / 12)) : 0 };
+      }
+      fnCache.set(f, c);
+    }
+    // (not from a program the chip ran: a native, or a function the emulator made, a native
+    // in Espruino too; its closures are the emulator's, not the board's)
+    if (!c.found) return 0;
+    const info = c.found.info;
+    let total = (info ? info.params : f.length) + c.code;
+    if (!info) return total;
+    // the scope link, and the scopes of the calls that made this function
+    total += info.depth === 0 ? 0 : info.depth === 1 ? 1 : 2 + info.depth;
+    if (shallow || !info.parent || (c.keys && c.keys.every((k) => seenScopes.has(k)))) return total;
+    try {
+      where = where || inspectFunction(f);
+    } catch {
+      return total;
+    }
+    const v8 = where.scopes.slice();
+    const chain: Array<{ fn: FnInfo; vars?: Record<string, unknown> }> = [];
+    for (let a: FnInfo | null = info.parent; a; a = a.parent) {
+      const i = v8.findIndex((s) => Object.keys(s).every((k) => a!.locals.has(k)));
+      chain.push({ fn: a, vars: i >= 0 ? v8.splice(i, 1)[0] : undefined });
+    }
+    // A scope's identity: its function and what it holds that does not change: the functions
+    // in it (else its objects, else its values); without a V8 scope, its inner neighbour's.
+    // Kept per function: a closure's scopes are fixed when it is made.
+    if (!c.keys) {
+      let inner = "";
+      c.keys = chain.map((e) => {
+        let sig = "<" + inner;
+        if (e.vars) {
+          const vals = Object.keys(e.vars).map((k) => [k, e.vars![k]] as const);
+          const pick = (t: (v: unknown) => boolean) => vals.filter(([, v]) => t(v)).map(([k, v]) => k + "=" + idOf(v)).join(",");
+          sig = ":" + (pick((v) => typeof v === "function") || pick((v) => typeof v === "object" && v !== null) || pick(() => true));
+        }
+        return (inner = e.fn.id + sig);
+      });
+    }
+    chain.forEach((e, i) => {
+      const key = c!.keys![i]!;
+      if (seenScopes.has(key)) return;
+      seenScopes.add(key);
+      total += 1 + e.fn.locals.size;
+      // functions the scope names that no closure uses (V8 keeps no value for them)
+      for (const [name, g] of e.fn.fnLocals) if (!e.vars || !(name in e.vars)) total += staticFnVars(g, c!.found!.p.flash);
+      if (e.vars) for (const k of Object.keys(e.vars)) stack.push(e.vars[k]);
+    });
+    return total;
+  }
+
+  function walk(roots: unknown[], seen: WeakSet<object>, seenScopes: Set<string>, shallow = false): number {
     let total = 0;
     let visited = 0;
     const stack: unknown[] = [...roots];
-    const ids = new WeakMap<object, number>();
-    let nextId = 0;
-    const idOf = (v: unknown): string => {
-      if ((typeof v !== "object" && typeof v !== "function") || v === null) return typeof v + ":" + String(v);
-      let n = ids.get(v);
-      if (n === undefined) ids.set(v, (n = nextId++));
-      return "#" + n;
-    };
-    // Scope identities must survive across walks of one usage() call only: ids are per walk.
     while (stack.length) {
       const v = stack.pop();
       if (typeof v === "string") {
@@ -269,49 +353,7 @@ export function createEstimator(builtins: WeakSet<object>, programs: () => Progr
         total += Math.ceil((o as ArrayBuffer).byteLength / 12);
         continue;
       }
-      if (typeof o === "function") {
-        let src = "";
-        try {
-          src = Function.prototype.toString.call(o);
-        } catch {
-          /* revoked or exotic */
-        }
-        if (!src.includes("[native code]")) {
-          let where: ReturnType<typeof inspectFunction> | undefined;
-          try {
-            where = inspectFunction(o as Function);
-          } catch {
-            where = undefined; // no inspector: the function alone
-          }
-          const found = where ? programOf(o as Function, where, src) : null;
-          const info = found?.info;
-          if (found) total += (info ? info.params : (o as Function).length) + (found.p.flash ? 2 : 1 + Math.ceil(src.length / 12));
-          if (info) {
-            // the scope link, and the scopes of the calls that made this function
-            total += info.depth === 0 ? 0 : info.depth === 1 ? 1 : 2 + info.depth;
-            const v8 = where!.scopes.slice();
-            let inner = "";
-            const chain: Array<{ fn: FnInfo; vars?: Record<string, unknown> }> = [];
-            for (let a = info.parent; a; a = a.parent) {
-              const i = v8.findIndex((s) => Object.keys(s).every((k) => a!.locals.has(k)));
-              chain.push({ fn: a, vars: i >= 0 ? v8.splice(i, 1)[0] : undefined });
-            }
-            // a scope's identity: its function and the values it holds (else its inner neighbour's)
-            for (const c of chain) {
-              const key = c.fn.id + (c.vars ? ":" + Object.keys(c.vars).map((k) => k + "=" + idOf(c.vars![k])).join(",") : "<" + inner);
-              inner = key;
-              if (seenScopes.has(key)) continue;
-              seenScopes.add(key);
-              total += 1 + c.fn.locals.size;
-              // functions the scope names that no closure uses (V8 keeps no value for them)
-              for (const [name, f] of c.fn.fnLocals) if (!c.vars || !(name in c.vars)) total += staticFnVars(f, found!.p.flash);
-              if (c.vars) for (const k of Object.keys(c.vars)) stack.push(c.vars[k]);
-            }
-          }
-          // (not from a program the chip ran: a function the emulator made, a native in
-          // Espruino; its closures are the emulator's, not the board's)
-        }
-      }
+      if (typeof o === "function") total += fnVars(o as Function, stack, seenScopes, shallow);
       let keys: string[];
       try {
         keys = Object.getOwnPropertyNames(o);
@@ -347,7 +389,7 @@ export function createEstimator(builtins: WeakSet<object>, programs: () => Progr
   };
 
   return {
-    usage(root: object, initialKeys: Set<string>, timers: unknown[][] = [], modules = new Map<string, unknown>()): number {
+    usage(root: object, initialKeys: Set<string>, timers: unknown[][] = [], modules = new Map<string, unknown>(), shallow = false): number {
       const seen = new WeakSet<object>();
       const seenScopes = new Set<string>();
       let total = 0;
@@ -367,7 +409,7 @@ export function createEstimator(builtins: WeakSet<object>, programs: () => Progr
         values.push(v);
       }
       try {
-        return total + walk(values, seen, seenScopes);
+        return total + walk(values, seen, seenScopes, shallow);
       } finally {
         release();
       }

@@ -54,6 +54,7 @@ export class Chip {
   readonly dns: DnsClient;
   private idlePasses = 0;
   private lastIdleCheck = 0;
+  private lastFullCheck = 0;
   private oomReported = false;
 
   constructor(profile: BoardProfile, opts: ChipOptions = {}) {
@@ -177,8 +178,9 @@ export class Chip {
   }
 
   // ---- memory ----
-  memoryUsage(): number {
-    return this.estimator.usage(this.realm.global, this.initialGlobals, this.rt.timerEntries(), this.moduleCache) + SOCKET_VARS * this.rt.socketsInUse;
+  /** `quick`: a lower bound without closures' scopes (no inspector calls). */
+  memoryUsage(quick = false): number {
+    return this.estimator.usage(this.realm.global, this.initialGlobals, this.rt.timerEntries(), this.moduleCache, quick) + SOCKET_VARS * this.rt.socketsInUse;
   }
   memory(): { free: number; usage: number; total: number; history: number; gc: number; gctime: number; blocksize: number } {
     const usage = this.memoryUsage();
@@ -194,7 +196,13 @@ export class Chip {
   checkMemory(): boolean {
     const vars = this.profile.capabilities.variables;
     if (!vars || !this.rt.powered) return true;
-    const usage = this.memoryUsage();
+    // The quick lower bound decides at once when it is over; the full estimate (closures'
+    // scopes: inspector calls) runs at most once a second of host time.
+    let usage = this.memoryUsage(true);
+    if (usage <= vars && performance.now() - this.lastFullCheck > 1000) {
+      this.lastFullCheck = performance.now();
+      usage = this.memoryUsage();
+    }
     if (usage <= vars) {
       this.oomReported = false;
       return true;
