@@ -340,7 +340,8 @@ function putBytes(v: any, counted: number): void {
     put(n, 1);
   }
   room(n);
-  for (let i = 0; i < n; i++) out[at++] = v.charCodeAt ? v.charCodeAt(i) : v[i];
+  if (v.charCodeAt) for (let i = 0; i < n; i++) out[at++] = v.charCodeAt(i);
+  else out.set(v, at), at += n;
 }
 
 /** Encodes a message (absent sections are empty; id and flags default to 0), compressing
