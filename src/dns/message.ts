@@ -91,11 +91,7 @@ function bad(what: string | 0, at: number): Error {
 
 
 /** The octets of text name `s` on the wire (an escape is one octet). */
-function octets(s: string): number {
-  let n = s.length + 2, i = 0;
-  for (; i < s.length; i++) if (s.charCodeAt(i) == 92) { n--; i++; }
-  return n;
-}
+const octets = (s: string): number => s.replace(/\\./g, "x").length + 2;
 
 // ---- parsing --------------------------------------------------------------------------
 // Espruino runs the source text itself: every call lexes the whole body of the function and
@@ -108,7 +104,7 @@ let after = 0;
 let cache: string[] = [];
 
 // (apart from name(): Espruino lexes a loop's whole body on every turn, taken or not)
-const escape = (l: string): string => l.split("\\").join("\\\\").split(".").join("\\.");
+const escape = (l: string): string => l.replace(/[\\.]/g, (c) => "\\" + c);
 
 /** Reads the name at `o`; sets `after`. Pointers must point before the start of the label
  *  run being read, so every jump goes strictly backwards and the walk ends. */
