@@ -98,8 +98,9 @@ const sta = {
 
   /** Joins `s`; resolves when the board has an address. Rejects with NO_AP_FOUND,
    *  AUTH_FAIL or ETIMEDOUT (after `ms`, default 20 s). */
-  connect: (s?: string, k?: string, ms?: number): Promise<string[]> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(ifconfig())
-    : !s ? Promise.reject(codedError("EINVAL", "no SSID given"))
+  // (Without Wi-Fi, a function without parameters: each costs a JsVar for life.)
+  connect: !CAMNET_BOARD.capabilities.wifi ? (): Promise<string[]> => Promise.resolve(ifconfig())
+    : (s?: string, k?: string, ms?: number): Promise<string[]> => !s ? Promise.reject(codedError("EINVAL", "no SSID given"))
     : (ssid = s, key = k, isActive = want = true, timer = timer && clearTimeout(timer), join(ms)),
 
   // Listeners may still send on the live link (mDNS goodbyes): tell them, give them a

@@ -226,8 +226,9 @@ let hostByNameQueue: any; // no Promise at load: the first call starts the queue
  *  server answers us. Quirk: it has one callback slot, so calls are queued one at a time. */
 // The address, or null (no answer from lwIP) or undefined (none in 5 s; the timer may
 // later resolve a settled Promise).
-export const hostByName = (name: string): Promise<string | null | undefined> => !CAMNET_BOARD.capabilities.wifi ? Promise.resolve(null)
-  : hostByNameQueue = Promise.resolve(hostByNameQueue).then(() => new Promise<string | null | undefined>((resolve) => {
+// (Without Wi-Fi, a function without parameters: each costs a JsVar for life.)
+export const hostByName: (name: string) => Promise<string | null | undefined> = !CAMNET_BOARD.capabilities.wifi ? () => Promise.resolve(null)
+  : (name) => hostByNameQueue = Promise.resolve(hostByNameQueue).then(() => new Promise<string | null | undefined>((resolve) => {
     // (no timer left behind once the firmware answers)
     const t = setTimeout(resolve, 5000);
     W.getHostByName(name, (ip: string | null) => (clearTimeout(t), resolve(ip)));
