@@ -186,7 +186,8 @@ function inspectFunction(f: Function): { scriptId?: string; line: number; column
     }
     return { scriptId: loc?.scriptId, line: loc?.lineNumber ?? -1, column: loc?.columnNumber ?? -1, scopes };
   } finally {
-    slot.__camnetJsvIn = slot.__camnetJsvOut = undefined;
+    delete slot.__camnetJsvIn;
+    delete slot.__camnetJsvOut;
   }
 }
 
