@@ -45,6 +45,8 @@ export class Chip {
   /** Modules.addCached / require cache: name -> exports. */
   private readonly moduleCache = new Map<string, unknown>();
   private readonly estimator: MemoryEstimator;
+  /** Objects the firmware provides (not counted by the memory estimate). */
+  private readonly builtins: WeakSet<object>;
   private readonly initialGlobals: Set<string>;
   /** Storage files (name -> binary string); the Storage module and require() read it. */
   readonly storage = new Map<string, string>();
@@ -96,7 +98,7 @@ export class Chip {
     this.setTz = hostSide.setTz as (m: number) => void;
     this.installGlobals();
 
-    const builtins = snapshotBuiltins(realm.global);
+    const builtins = (this.builtins = snapshotBuiltins(realm.global));
     this.initialGlobals = new Set(Object.getOwnPropertyNames(realm.global));
     this.estimator = createEstimator(builtins, () => this.programs);
     // The estimate walks every live function's scopes (a few ms to tens of ms): from the idle
@@ -126,6 +128,8 @@ export class Chip {
     if (factory && builtinModules(this.profile).includes(name)) {
       const exp = factory(this);
       this.builtinCache.set(name, exp);
+      // a built-in module's object is the firmware's (native functions, no JsVars per method)
+      if (exp && typeof exp === "object") snapshotBuiltins(exp, this.builtins);
       return exp;
     }
     const file = this.storage.get(name);
