@@ -1,6 +1,11 @@
 // Issue 4's figures measured against a real avahi-daemon: the emulated Linux board (the
 // built bundle, its sockets bridged to real ones) in one network namespace, avahi-daemon with
-// its own D-Bus in a second one, joined by a veth pair (test/peers/netns.ts, avahi.ts).
+// its own D-Bus in a second one, and a third one for the observers (the querier below and
+// tcpdump) holding a bridge that joins all three, each of a and b by its own veth pair
+// (test/peers/netns.ts createBridgedLink, avahi.ts). The querier used to run in avahi's own
+// namespace: its queries reached avahi by multicast loopback and avahi's answers came back
+// the same way, while the board's crossed the veth pair both ways. Now both responders sit
+// one veth hop from the querier: the same position.
 //
 // 1. Link-up to resolvable by avahi. The clock starts at the board's link-up event
 //    (network "connected", emitted by the board code as the Linux build's app does) and stops
@@ -14,20 +19,20 @@
 //    time 250 ms has elapsed after the third probe" nothing conflicted, so no compliant
 //    responder can be resolvable earlier than wait + 750 ms. The budget: 1.1x that floor.
 // 2. Answer latency for a unique record: a neutral querier (a small Node UDP client, not our
-//    code) in avahi's namespace multicasts plain QM queries for the board's A record and for
+//    code) in the observers' namespace multicasts plain QM queries for the board's A record and for
 //    avahi's own host A record, alternately, each name at most once per 1.2 s (both
 //    responders multicast a record at most once a second, RFC 6762 §6), and times each
 //    answer from send to receipt on the same socket. Budget: ours no slower than avahi's.
 //
 // Without root, `ip netns`, avahi-daemon/avahi-utils/dbus, a figure says why it failed to
-// measure; it never prints a made-up number. Namespaces are named camnet-bench-<pid>-a/b and
+// measure; it never prints a made-up number. Namespaces are named camnet-bench-<pid>-a/b/c and
 // deleted on exit, error or signal; leftovers of killed runs (dead pids) are deleted first.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { AVAHI, TOOLS, startAvahi, startBus } from "../../test/peers/avahi.ts";
 import type { Daemon } from "../../test/peers/helpers.ts";
-import { capture, createLink, ip, missing, netnsProblem, REPO, startBoard, type Capture, type Datagram, type Link, type NsBoard } from "../../test/peers/netns.ts";
+import { capture, createBridgedLink, ip, missing, netnsProblem, REPO, startBoard, type BridgedLink, type Capture, type Datagram, type NsBoard } from "../../test/peers/netns.ts";
 import dnsPacket from "dns-packet";
 import type { DecodedPacket } from "dns-packet";
 import { median, type Figure } from "./table.ts";
@@ -134,7 +139,7 @@ interface LinkUpRun {
 }
 
 /** One link-up: a fresh host name, avahi-resolve already waiting, then link-up. */
-async function linkUpRun(board: NsBoard, link: Link, bus: string, name: string, cap: Capture | undefined): Promise<LinkUpRun> {
+async function linkUpRun(board: NsBoard, link: BridgedLink, bus: string, name: string, cap: Capture | undefined): Promise<LinkUpRun> {
   const resolver = avahiResolve(link.b, bus, name + ".local", 8000);
   resolver.done.catch(() => {});
   // avahi-resolve registers its resolver over D-Bus and avahi sends its first query; a
@@ -170,8 +175,8 @@ async function linkUpRun(board: NsBoard, link: Link, bus: string, name: string, 
   };
 }
 
-/** The neutral querier, run with `node -e` in avahi's namespace: plain QM queries from
- *  port 5353 (reuseaddr beside avahi), one name at a time, each name again only after
+/** The neutral querier, run with `node -e` in the observers' namespace: plain QM queries
+ *  from port 5353, one name at a time, each name again only after
  *  `gap` ms; prints one JSON line per query: {name, ms, from, at} (ms null: no answer
  *  within 1 s; at: Date.now() when sent). */
 const QUERIER = String.raw`
@@ -291,7 +296,7 @@ export async function benchMdns(linuxOutDir: string, opts: { quick: boolean }): 
   const why = problem(bundle);
   if (why) return failed(why);
 
-  let link: Link | undefined, bus: { daemon: Daemon; address: string } | undefined, avahi: Daemon | undefined;
+  let link: BridgedLink | undefined, bus: { daemon: Daemon; address: string } | undefined, avahi: Daemon | undefined;
   let board: NsBoard | undefined, cap: Capture | undefined;
   const cleanup = async () => {
     await cap?.stop().catch(() => {});
@@ -312,10 +317,11 @@ export async function benchMdns(linuxOutDir: string, opts: { quick: boolean }): 
   process.once("exit", onExit);
   try {
     sweepLeftovers();
-    link = createLink(`${PREFIX}${process.pid}-`, "10.79.0", `cb${process.pid % 100000}`);
+    link = createBridgedLink(`${PREFIX}${process.pid}-`, "10.79.0", `cb${process.pid % 100000}`);
     bus = await startBus();
     avahi = await startAvahi(link.b, link.ifB, bus.address, "bench-avahi");
-    if (!missing(TCPDUMP)) cap = await capture(link.b, link.ifB, path.join(avahi.dir, "cap.pcap"));
+    // beside the querier, on the bridge: what it sends and both responders' multicast answers
+    if (!missing(TCPDUMP)) cap = await capture(link.c, link.ifC, path.join(avahi.dir, "cap.pcap"));
     board = await startBoard(link.a, link.addrA, benchBoardCode(link.addrA), bundle);
 
     // 1. link-up to resolvable
@@ -356,7 +362,7 @@ export async function benchMdns(linuxOutDir: string, opts: { quick: boolean }): 
       await sleep(2200); // 1 s past the second announcement: a record is multicast at most once a second
       const ourName = "bench-cam.local", theirs = "bench-avahi.local";
       const since = Date.now();
-      const got = await runQuerier(link.b, link.addrB, opts.quick ? 3 : 10, [ourName, theirs]);
+      const got = await runQuerier(link.c, link.addrC, opts.quick ? 3 : 10, [ourName, theirs]);
       const ms = (n: string) => got.filter((g) => g.name === n && g.ms !== null).map((g) => g.ms!);
       const ours = ms(ourName), peer = ms(theirs);
       const lost = got.filter((g) => g.ms === null).map((g) => g.name);
@@ -364,14 +370,14 @@ export async function benchMdns(linuxOutDir: string, opts: { quick: boolean }): 
       const peerMedian = median(peer);
       let wire = "";
       if (cap) {
-        const caps = cap.peek(), w = (from: string, n: string) => wireLatencies(caps, link!.addrB, from, n, since);
+        const caps = cap.peek(), w = (from: string, n: string) => wireLatencies(caps, link!.addrC, from, n, since);
         const wo = w(link.addrA, ourName), wp = w(link.addrB, theirs);
-        if (wo.length && wp.length) wire = `; on the wire (tcpdump beside avahi): ours ${median(wo).toFixed(2)}, avahi ${median(wp).toFixed(2)} ms`;
+        if (wo.length && wp.length) wire = `; on the wire (tcpdump beside the querier): ours ${median(wo).toFixed(2)}, avahi ${median(wp).toFixed(2)} ms`;
       }
       const code = await responderCostUs(opts.quick ? 200 : 2000);
       figures.push({
         what: ANSWER, value: median(ours), unit: "ms", peer: peerMedian, peerName: "avahi", max: Number(peerMedian.toFixed(3)),
-        note: `median of ${ours.length}/${peer.length} QM queries from a Node querier beside avahi; ours ${Math.min(...ours).toFixed(2)}-${Math.max(...ours).toFixed(2)}, avahi ${Math.min(...peer).toFixed(2)}-${Math.max(...peer).toFixed(2)} ms`
+        note: `median of ${ours.length}/${peer.length} QM queries from a Node querier one veth hop from each; ours ${Math.min(...ours).toFixed(2)}-${Math.max(...ours).toFixed(2)}, avahi ${Math.min(...peer).toFixed(2)}-${Math.max(...peer).toFixed(2)} ms`
           + wire + `; src/mdns answers on receipt, no timer: ${code.toFixed(0)} µs of ours (Node), the rest is the board's socket layer and the emulator`
           + (lost.length ? `; unanswered: ${lost.length}` : ""),
       });

@@ -81,6 +81,52 @@ export function createLink(prefix: string, subnet: string, ifPrefix = prefix): L
   return { a, b, ifA, ifB, addrA, addrB, destroy };
 }
 
+export interface BridgedLink extends Link {
+  /** the observer's namespace (holding the bridge), its bridge interface and address (.3) */
+  c: string;
+  ifC: string;
+  addrC: string;
+}
+
+/** Three namespaces on one Ethernet segment: `<prefix>a` (addrA) and `<prefix>b` (addrB) as
+ *  createLink makes them, each joined by its own veth pair to a bridge in `<prefix>c`
+ *  (`<ifPrefix>br`, addrC .3), so an observer in c is one veth hop from a and from b alike.
+ *  The bridge floods multicast (224.0.0.251 is link-local: never snooped; snooping is off). */
+export function createBridgedLink(prefix: string, subnet: string, ifPrefix = prefix): BridgedLink {
+  const a = prefix + "a", b = prefix + "b", c = prefix + "c", ifA = ifPrefix + "va", ifB = ifPrefix + "vb", ifC = ifPrefix + "br";
+  const addrA = subnet + ".1", addrB = subnet + ".2", addrC = subnet + ".3";
+  const destroy = () => {
+    for (const n of [a, b, c]) {
+      try {
+        ip("netns", "del", n);
+      } catch {
+        // not there
+      }
+    }
+  };
+  destroy();
+  try {
+    for (const n of [a, b, c]) ip("netns", "add", n);
+    ip("-n", c, "link", "add", ifC, "type", "bridge", "mcast_snooping", "0");
+    for (const [n, i, port, addr] of [[a, ifA, ifPrefix + "ca", addrA], [b, ifB, ifPrefix + "cb", addrB]]) {
+      ip("link", "add", i, "netns", n, "type", "veth", "peer", "name", port, "netns", c);
+      ip("-n", c, "link", "set", port, "master", ifC);
+      ip("-n", c, "link", "set", port, "up");
+      ip("-n", n, "addr", "add", addr + "/24", "dev", i);
+    }
+    ip("-n", c, "addr", "add", addrC + "/24", "dev", ifC);
+    for (const [n, i] of [[a, ifA], [b, ifB], [c, ifC]]) {
+      ip("-n", n, "link", "set", "lo", "up");
+      ip("-n", n, "link", "set", i, "up");
+      ip("-n", n, "route", "add", "224.0.0.0/4", "dev", i);
+    }
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+  return { a, b, c, ifA, ifB, ifC, addrA, addrB, addrC, destroy };
+}
+
 export interface Outcome {
   ok: boolean;
   value?: any;
