@@ -19,6 +19,9 @@ export function board(nativeMdns = false): void {
   (globalThis as any).CAMNET_BOARD = { capabilities: { nativeMdns } };
 }
 board();
+// Other suites' fakes set CAMNET_BOARD too (test/socket-fake-platform.ts, wifi and
+// nativeMdns true): in a whole-suite run every test starts from this profile again.
+beforeEach(() => board());
 
 export class Clock {
   constructor() {
