@@ -11,11 +11,8 @@ import { seededRandom } from "../emulator/lan/ip.ts";
 export const GROUP = "224.0.0.251";
 
 /** The board profile device code reads its capabilities from (CAMNET_BOARD, constants in
- *  the bundle): the responder answers for the host name unless `nativeMdns`. Other test
- *  files' fakes set the same global, so every new Clock (each test's start) sets it again. */
-let native = false;
+ *  the bundle): the responder answers for the host name unless `nativeMdns`. */
 export function board(nativeMdns = false): void {
-  native = nativeMdns;
   (globalThis as any).CAMNET_BOARD = { capabilities: { nativeMdns } };
 }
 board();
@@ -24,9 +21,6 @@ board();
 beforeEach(() => board());
 
 export class Clock {
-  constructor() {
-    board(native);
-  }
   t = 1_000_000;
   private q: { at: number; fn: () => void; id: number }[] = [];
   private n = 0;
