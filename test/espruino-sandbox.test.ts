@@ -34,6 +34,7 @@ describe("espruino sandbox: globals", function () {
       var u = E.toUint8Array(s), ok = u instanceof Uint8Array && u.length == 3000;
       for (i = 0; i < 3000; i++) ok = ok && u[i] == (i & 255);
       [ok, E.toString(u) === s, E.toUint8Array("").length]`), [true, true, 0]);
+    assert.deepEqual(ev(`[].slice.call(E.toUint8Array([1, 2], 3, "ab"))`), [1, 2, 3, 97, 98]);
     assert.equal(ev(`String.fromCharCode(0x263A).charCodeAt(0)`), 0x3a, "fromCharCode is 8-bit");
     assert.equal(ev(`atob(btoa(String.fromCharCode(255,0,128))).charCodeAt(0)`), 255);
   });

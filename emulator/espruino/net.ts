@@ -38,7 +38,7 @@ interface ConnState {
   hasSocket: boolean;
   /** The host stream's buffer is full (its "drain" is awaited). */
   full: boolean;
-  /** A flush pass is queued. */
+  /** A flush is queued (see queueFlush). */
   flushing: boolean;
 }
 

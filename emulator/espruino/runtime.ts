@@ -18,7 +18,7 @@ interface Timer {
 /** Espruino's TIMER_MIN_INTERVAL is tiny; a 0 ms timer still waits for the next idle pass. */
 const MIN_INTERVAL = 0.01;
 /** Idle passes run in one host tick before the host's event loop runs again (see enqueue). */
-const PASSES_PER_TICK = 16;
+const PASSES_PER_TICK = 64;
 
 export class Runtime {
   readonly profile: BoardProfile;

@@ -309,11 +309,11 @@ export class Chip {
     defE("toString", (...args: unknown[]) =>
       args.length === 1 && oneByteView(args[0]) ? bytesToBinary(args[0]) : bytesToBinary(Uint8Array.from(collect(args))));
     const U8 = realm.global.Uint8Array as Uint8ArrayConstructor;
-    defE("toUint8Array", (...args: unknown[]) => {
-      if (args.length !== 1 || typeof args[0] !== "string") return realm.u8(collect(args));
+    defE("toUint8Array", function (this: unknown, a: unknown) {
+      if (arguments.length !== 1 || typeof a !== "string") return realm.u8(collect([...arguments]));
       // a binary string straight into a realm array (latin1: one byte per char, low 8 bits)
-      const u = new U8(args[0].length);
-      Buffer.from(u.buffer, u.byteOffset, u.length).write(args[0], "latin1");
+      const u = new U8(a.length);
+      Buffer.from(u.buffer, u.byteOffset, u.length).write(a, "latin1");
       return u;
     });
     defE("toArrayBuffer", (s: unknown) => realm.arrayBuffer(binaryToBytes(String(s))));
