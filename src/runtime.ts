@@ -6,6 +6,7 @@ import { networkModule } from "./network/index";
 import { ntptime } from "./ntptime/wired";
 import { connectTcp, listenTcp, now, openUdp } from "./platform/index";
 import { register } from "./register";
+import { addConstants, OBJECT_CONSTANTS } from "./socket/constants";
 import { socketModule } from "./socket/index";
 import { getaddrinfo } from "./socket/names";
 import { configure as configureSockets, create_connection, create_server, socket } from "./socket/socket";
@@ -15,6 +16,7 @@ import { ssl } from "./ssl/index";
 // keep every export (the firmware-only ones too) in the bundle.
 configureSockets({ connectTcp, listenTcp, openUdp, now }, (host, port, type) => getaddrinfo(host, port, 0, type) as any);
 
+addConstants(socketModule, OBJECT_CONSTANTS);
 register({
   network: networkModule, asyncio, ssl, ntptime, mdns,
   socket: Object.assign(socketModule, { socket, create_connection, create_server }),

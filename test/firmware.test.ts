@@ -83,6 +83,9 @@ describe("camera firmware on the emulator", function () {
     assert.ok(uptime < 60, `uptime follows the clock step from 1970: ${uptime} s`);
     assert.match(page, /^free memory: \d+ vars$/m);
     assert.equal(ev(b, `require("mdns").hostname()`), "kitchen-cam", "our responder holds the name");
+    // the firmware offers the name functions, not socket objects: their constants stay out too
+    assert.deepEqual(ev(b, `var s = require("socket"); [s.AF_INET, s.EAI_NONAME, typeof s.socket, typeof s.SO_REUSEADDR]`),
+      [2, -2, "undefined", "undefined"]);
   });
 
   it("stock ESP32: the firmware's own responder answers kitchen-cam.local; the page is reachable by both names", async () => {

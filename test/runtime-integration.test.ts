@@ -131,6 +131,9 @@ describe("runtime on emulated boards", function () {
     const b = await online("esp32", "kitchen-cam");
     const o = await settle(b, `require("socket").gethostbyname("nobody.local")`);
     assert.equal(o.code, "EAI_NONAME");
+    // the full runtime has the socket objects and their constants beside the name functions'
+    assert.deepEqual(ev(b, `var s = require("socket"); [s.AF_INET, typeof s.socket, s.SO_REUSEADDR, s.SHUT_RDWR, s.INADDR_BROADCAST]`),
+      [2, "function", 2, 2, 4294967295]);
   });
 
   it("ntptime.settime() sets the board's clock (1970 at power-on) from the router's NTP server", async function () {

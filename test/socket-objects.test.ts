@@ -2,10 +2,12 @@
 // board's socket limit, timeouts, resets, use after close, address fallback, backpressure.
 import assert from "node:assert/strict";
 import { configure, create_connection, create_server, socket, type Address } from "../src/socket/socket.ts";
-import { constants, SOCK_DGRAM, IPPROTO_IP, IPPROTO_TCP } from "../src/socket/constants.ts";
+import { addConstants, constants as names, OBJECT_CONSTANTS, SOCK_DGRAM, IPPROTO_IP, IPPROTO_TCP } from "../src/socket/constants.ts";
 import { inet_aton } from "../src/socket/inet.ts";
 import { FakeNet, settle, bytesOf, textOf, codedError, type End } from "./socket-fake-platform.ts";
 
+const constants: Record<string, number> = { ...names };
+addConstants(constants, OBJECT_CONSTANTS);
 const { SOL_SOCKET, SO_BROADCAST, IP_ADD_MEMBERSHIP, TCP_NODELAY, SHUT_WR } = constants;
 
 let net: FakeNet;
