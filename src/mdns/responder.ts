@@ -41,7 +41,7 @@ export interface Service {
 /** One record we own (flush: unique), with its state: l, live (claimed) or probing; s,
  *  when last multicast; us, last unicast; w, when due to be multicast again (its second
  *  announcement, or a delayed answer; a defence against a probe or a unique answer may
- *  come first, and take its place) (ms; undefined or NaN: never, so every comparison is
+ *  come first, and take its place) (ms; absent: never, so every comparison is
  *  false); v_, the service it belongs to. */
 interface Rec extends ResourceRecord { l?: boolean; s?: number; us?: number; w?: number; v_?: Service }
 
@@ -66,7 +66,8 @@ const reply = (R: Responder, rs: Rec[] | Partial<Message>, a?: string, port?: nu
   const l = rs as Rec[], all = l.slice && l.slice(), now = R.io_.now();
   let i = 0, x: any;
   if (all) {
-    if (!a) l.forEach((r) => (r.s = now, r.w = NaN));
+    // (absent properties cost no RAM: w is deleted, not cleared)
+    if (!a) l.forEach((r) => (r.s = now, delete r.w));
     for (; !m && (x = all[i++]);) {
       // (our names and the names in our rdata are lowercase)
       R.recs_.forEach((r) => r.l && (r.name == (x.data.target || x.data) && r.type != TYPE_PTR || r.type == TYPE_NSEC && r.name == x.name) && add1(all, r));
@@ -119,8 +120,9 @@ const rebuild = (R: Responder, z?: number): void => {
   const old = R.recs_, oks = old.map((r) => r.name + key(r)), h = lower(R.hostname + LOCAL), list: Rec[] = [], ks: string[] = [];
   let a = R.addr_;
   const add = (name: string, type: number, data: any, u?: boolean, v?: Service): void => {
-    const r: Rec = { name: name, type: type, ttl: u && type != TYPE_TXT ? 120 : 4500, data: data, flush: u, v_: v },
+    const r: Rec = { name: name, type: type, ttl: u && type != TYPE_TXT ? 120 : 4500, data: data, flush: u },
       k = name + key(r), i = oks.indexOf(k);
+    if (v) r.v_ = v;
     if (!has(ks, k)) ks.push(k), list.push(i < 0 ? r : old[i]);
   };
   // an NSEC for each unique name, listing the types it has (§6.1)
@@ -260,7 +262,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
             // §7.4: someone multicast our pending answer with a TTL not less than ours.
             // §8.1: while probing, any other record with the name; §9: once live, the same
             // type with other rdata: probe again at once, rename only if that probe fails
-            if (!my.some((r) => key(r) == k && (x.ttl < r.ttl || (r.w = NaN), 1)) && x.ttl && u.length) {
+            if (!my.some((r) => key(r) == k && (x.ttl < r.ttl || delete r.w, 1)) && x.ttl && u.length) {
               if (!u.some((r) => !r.l)) return my.forEach((r) => (r.l = false)), tick(R, 1), true;
               // a name we probe for belongs to someone else: take the next one (§9)
               const h = R.hostname, v = (u.filter((r) => r.v_)[0] || {} as Rec).v_, o = v ? v.name : h,
@@ -289,7 +291,7 @@ Object.assign(Responder.prototype, Emitter.prototype, {
       if (probing) recs.forEach((r) => !r.l && r.flush && rank(recs.filter((x) => !x.l), r.name) < rank(m.authorities, r.name) && tick(R, 1000));
       // known answers (§7.1): theirs with at least half our TTL suppress ours; they also
       // take back an answer still waiting out its delay (§7.2)
-      m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), r.w = NaN)));
+      m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), delete r.w)));
       m.questions.forEach((q) => {
         const t = q.type;
         // §6.1: the NSEC answers a type this name lacks

@@ -44,10 +44,10 @@ export const has = <T>(a: T[], x: T): boolean => a.indexOf(x) >= 0;
 export const add1 = <T>(a: T[], x: T): unknown => has(a, x) || a.push(x);
 
 /** Subscribes `fn` to the shared mDNS socket of `io`, opening it on first use; `io` holds
- *  the channel. Only the joins that come while the socket opens wait on its promise
- *  (dropped once open: Espruino keeps every callback chained on a settled promise). With
- *  `ch` (the channel it joined): unsubscribes `fn` instead; the last one out closes the
- *  socket. */
+ *  the channel. The joins that come while the socket opens wait on a promise of ours (p_,
+ *  dropped once open). None chains on the socket's open promise, which the socket keeps
+ *  for its life with (on Espruino) every callback chained on it. With `ch` (the channel it
+ *  joined): unsubscribes `fn` instead; the last one out closes the socket. */
 export function join(io: MdnsIO, fn: Receiver): Promise<Channel>;
 export function join(io: MdnsIO, fn: Receiver, ch: Channel): void;
 export function join(io: any, fn: Receiver, ch?: Channel): Promise<Channel> | void {
@@ -59,24 +59,31 @@ export function join(io: any, fn: Receiver, ch?: Channel): Promise<Channel> | vo
     return;
   }
   if (!c) {
-    c = io.mdnsChannel_ = { subs_: [] } as any;
-    c.p_ = io.openUdp({ port: PORT, group: GROUP, reuse: true }).then((s: UdpSocket) => {
-      c.sock_ = s;
-      c.p_ = 0;
-      // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
-      // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
-      // receivers as a string too (on Espruino E.toString views them without copying, so
-      // the fast path's regex scans them natively; interpreted per-byte loops cost far more).
-      s.onmessage = (b: Uint8Array, a: string, p: number) => {
-        if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
-          for (let i = c.subs_.length, t = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) c.subs_[i].rx_(b, t, a, p);
-        }
-      };
-      return c;
-    }, (e: unknown) => {
-      io.mdnsChannel_ = 0;
-      throw e;
-    });
+    let f: any;
+    c = io.mdnsChannel_ = { subs_: [], p_: new Promise((r) => (f = r)) } as any;
+    const done = (s: any): void => {
+      if (s.send) {
+        c.sock_ = s;
+        // Messages with a non-zero OPCODE or RCODE are dropped (RFC 6762 §18.3, §18.11).
+        // Backwards, so a receiver may remove itself while we iterate. The bytes go to the
+        // receivers as a string too (on Espruino E.toString views them without copying, so
+        // the fast path's regex scans them natively; interpreted per-byte loops cost far more).
+        s.onmessage = (b: Uint8Array, a: string, p: number) => {
+          if (b.length > 11 && !(b[2] & 0x78 || b[3] & 15)) {
+            for (let i = c.subs_.length, t = typeof E == "undefined" ? String.fromCharCode.apply(null, b as any) : E.toString(b); i--;) c.subs_[i].rx_(b, t, a, p);
+          }
+        };
+        s = c;
+      } else {
+        io.mdnsChannel_ = 0;
+        s = Promise.reject(s);
+      }
+      // the joins waiting: the channel, or the error; then nothing (this function, kept by
+      // the open promise, keeps no promise of ours)
+      f(s);
+      f = c.p_ = 0;
+    };
+    io.openUdp({ port: PORT, group: GROUP, reuse: true }).then(done, done);
   }
   c.subs_.push(fn);
   return c.p_ || Promise.resolve(c);
