@@ -481,7 +481,7 @@ describe("mdns responder (RFC 6762)", () => {
     const { clock, lan, r, io } = await claimed();
     const t = clock.t;
     io.addr = "10.0.0.6";
-    r.addressChanged();
+    r.start();
     await clock.run(3000);
     const rs = responses(lan, t), probes = probesOf(lan, t);
     assert.deepEqual(rs[0].m.answers.map((a) => [a.type, a.ttl, a.data]).sort(), [["A", 0, ME], ["PTR", 0, HOST]]);
@@ -491,7 +491,7 @@ describe("mdns responder (RFC 6762)", () => {
     assert.ok(find(rs[1].m.answers, "6.0.0.10.in-addr.arpa", "PTR"));
     // the link coming back with the same address: probe and announce again, no goodbye
     const t2 = clock.t;
-    r.addressChanged();
+    r.start();
     await clock.run(3000);
     assert.equal(probesOf(lan, t2).length, 3);
     assert.ok(responses(lan, t2).every((p) => p.m.answers.every((a) => a.ttl! > 0)));

@@ -180,11 +180,9 @@ export interface Responder extends Emitter {
   hc_: number;
   ht_: number;
   /** Opens the socket (once), probes (§8.1) and announces (§8.3) all records; resolves once
-   *  probing started (the "claimed" event tells when the host name is ours). Again on link-up or a new address (§8, §8.4):
-   *  re-probe and re-announce all. */
+   *  probing started (the "claimed" event tells when the host name is ours). Again on
+   *  link-up or a new address (§8, §8.4): re-probe and re-announce all. */
   start(): Promise<void>;
-  /** The same as start(). */
-  addressChanged(): Promise<void>;
   /** A name chosen by the app: goodbyes for the old records, probe the new ones. */
   rename(name: string): void;
   /** Advertises `type` ("_http._tcp") on `port`: PTR (shared), SRV and TXT (unique), and the
@@ -206,9 +204,8 @@ export const Responder: new (io: MdnsIO, opts: ResponderOptions) => Responder = 
   Object.assign(this, { io_: io, opts_: opts, hostname: opts.hostname, services: [], recs_: [] });
 } as any;
 
-// start(), addressChanged(), rename(name), advertise(type, port, txt?) and
-// withdraw(service): one function told apart by its arguments (one function instance on
-// the board, not five).
+// start(), rename(name), advertise(type, port, txt?) and withdraw(service): one function
+// told apart by its arguments (one function instance on the board, not four).
 const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string]: string }): Service | Promise<void> | void {
   const R = this, ss = R.services;
   let s: Service | undefined;
@@ -234,7 +231,7 @@ const go = function (this: Responder, a?: any, port?: number, txt?: { [k: string
 };
 
 Object.assign(Responder.prototype, Emitter.prototype, {
-  start: go, addressChanged: go, rename: go, advertise: go, withdraw: go,
+  start: go, rename: go, advertise: go, withdraw: go,
 
   /** Goodbyes (TTL 0, §10.1) for everything live, then closes. */
   stop(this: Responder): void {
