@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Responder } from "../src/mdns/index.ts";
-import { Clock, Lan, packet, q } from "./mdns-fake.ts";
+import { board, Clock, Lan, packet, q } from "./mdns-fake.ts";
 
 const ME = "10.0.0.5", PEER = "10.0.0.9";
 
@@ -32,6 +32,9 @@ const mutated = fc.tuple(fc.nat(SEEDS.length - 1), fc.array(fc.tuple(fc.nat(400)
   });
 
 describe("mdns fuzz: the responder takes random and hostile packets", function () {
+  // (other suites set their own board profile)
+  beforeEach(() => board());
+
   this.timeout(60000);
 
   it("no exception escapes, state stays bounded, and the name is still answered", async () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import dnsPacket from "dns-packet";
 import { browse, query, reverseLookup, Responder } from "../src/mdns/index.ts";
 import { TYPE_A, TYPE_AAAA } from "../src/dns/message.ts";
-import { Clock, GROUP, Lan, packet, questionClasses } from "./mdns-fake.ts";
+import { board, Clock, GROUP, Lan, packet, questionClasses } from "./mdns-fake.ts";
 
 const ME = "10.0.0.5", PEER = "10.0.0.9";
 
@@ -28,6 +28,9 @@ async function settle<T>(clock: Clock, p: Promise<T>, ms = 5000): Promise<{ valu
 }
 
 describe("mdns querier (RFC 6762 §5)", () => {
+  // (other suites set their own board profile)
+  beforeEach(() => board());
+
   it("§5.4 query(): the first question asks for a unicast reply (QU) and the answer resolves it", async () => {
     const { clock, lan, io } = await lanWithPrinter();
     const t = clock.t;

@@ -36,6 +36,9 @@ const probesOf = (lan: Lan, since = 0, host = ME): Sent[] => lan.from(host, sinc
 const find = (rs: Answer[], name: string, type: string) => rs.find((a) => a.name.toLowerCase() === name.toLowerCase() && a.type === type);
 
 describe("mdns responder (RFC 6762)", () => {
+  // (other suites set their own board profile)
+  beforeEach(() => board());
+
   it("§8.1 probes: a random 0-250 ms wait, then 3 probes 250 ms apart, QU ANY questions, proposed records in Authority without cache-flush", async () => {
     const firsts: number[] = [];
     for (const seed of [1, 2, 3]) {
