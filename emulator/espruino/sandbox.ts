@@ -84,7 +84,7 @@ export class Chip {
       later: realm.fn((fn: () => void) => setImmediate(() => rt.powered && fn())),
       regexExec: realm.fn((source: string, flags: string, str: string, lastIndex: number, sticky: boolean) => {
         try {
-          return espruinoExec(source, flags, str, lastIndex, sticky);
+          return memoExec(source, flags, str, lastIndex, sticky);
         } catch (e) {
           throw realm.error((e as Error).message, "Error");
         }
@@ -381,6 +381,22 @@ export class Chip {
     Object.defineProperty(g, "Modules", { value: Modules, writable: true, configurable: true, enumerable: false });
 
   }
+}
+
+// espruinoExec is a pure function of its arguments, and the board matches the same short
+// strings again and again (a name per mDNS packet, a port per look-up): the results of short
+// subjects are kept (read only: the prelude copies what it needs), up to 512 at a time.
+const execMemo = new Map<string, ReturnType<typeof espruinoExec>>();
+function memoExec(source: string, flags: string, str: string, lastIndex: number, sticky: boolean): ReturnType<typeof espruinoExec> {
+  if (str.length > 128) return espruinoExec(source, flags, str, lastIndex, sticky);
+  const key = `${sticky ? "y" : "n"}${lastIndex}/${flags}/${source.length}/${source}${str}`;
+  let r = execMemo.get(key);
+  if (!r) {
+    r = espruinoExec(source, flags, str, lastIndex, sticky);
+    if (execMemo.size >= 512) execMemo.clear();
+    execMemo.set(key, r);
+  }
+  return r;
 }
 
 /** Espruino-like print formatting: `{ "b": 2 }`, `[ 1, 2 ]`. */
