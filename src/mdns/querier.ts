@@ -21,7 +21,7 @@ export function query(io: MdnsIO, name: string, type: number | number[], ms?: nu
   const n = lower(name), ts: number[] = [].concat(type as any), re = matcher([n]),
     c: Heard[] = (io as any).mdnsCache_ || ((io as any).mdnsCache_ = []),
     got = (): ResourceRecord[] => c.concat((io.own_ || c as any).recs_ || []).filter((x: any) => (x.e_ > io.now() || x.l) && x.ttl && lower(x.name) == n && (has(ts, x.type) || ts[0] == TYPE_ANY));
-  if (got().length && !all && ts[0] != TYPE_ANY) return Promise.resolve(got());
+  if (got().length && !all) return Promise.resolve(got());
   return new Promise((resolve, reject) => {
     const end = io.now() + (ms || 2000);
     let ch: Channel, timer: unknown, tries = 0, over: unknown;

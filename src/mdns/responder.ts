@@ -246,10 +246,11 @@ Object.assign(Responder.prototype, Emitter.prototype, {
   /** A packet from the channel. The fast path first: a response can only conflict with
    *  unique names (or repeat a pending answer); a query must name one of ours. */
   rx_(this: Responder, b: any, s: any, a?: string, port?: number): any {
-    const R = this, io = R.io_, now = io.now(), recs = R.recs_;
+    const R = this, io = R.io_, recs = R.recs_;
     try {
-      if (!(b[2] & 128 && !(R.da_ > now) ? R.reUniq_ : R.reAll_).test(s)) return;
-      const m = parseMessage(b), mine = (x: ResourceRecord): Rec[] => recs.filter((r) => r.name == lower(x.name));
+      // (the clock is read only for a response, and after the fast path for the rest)
+      if (!(b[2] & 128 && !(R.da_ > io.now()) ? R.reUniq_ : R.reAll_).test(s)) return;
+      const now = io.now(), m = parseMessage(b), mine = (x: ResourceRecord): Rec[] => recs.filter((r) => r.name == lower(x.name));
       if (m.flags & FLAG_QR) {
         // another responder's records (ours come back over the loop: not a conflict):
         // duplicate answers (§7.4), conflicts (§8.1, §9)
@@ -285,7 +286,8 @@ Object.assign(Responder.prototype, Emitter.prototype, {
         // rdata, compared in order: the later one wins, the longer one on a tie; identical
         // sets are our own probe. The loser waits 1 s and probes again.
         rank = (l: ResourceRecord[], n: string): string => l.filter((x) => lower(x.name) == n && x.type != TYPE_NSEC).map(key).sort().join("\0");
-      if (probing) recs.forEach((r) => !r.l && r.flush && rank(recs.filter((x) => !x.l), r.name) < rank(m.authorities, r.name) && tick(R, 1000));
+      // (a name's records are probed together: all of ours at a name we probe are in it)
+      if (probing) recs.forEach((r) => !r.l && r.flush && rank(recs, r.name) < rank(m.authorities, r.name) && tick(R, 1000));
       // known answers (§7.1): theirs with at least half our TTL suppress ours; they also
       // take back an answer still waiting out its delay (§7.2)
       m.answers.forEach((x) => mine(x).forEach((r) => key(r) == key(x) && x.ttl * 2 >= r.ttl && (known.push(r), delete r.w)));

@@ -47,7 +47,7 @@ if (WLAN(STA_IF).isconnected()) link([]);
  *  withdraw(service), like the responder's (one function tells them apart by the arguments). */
 const advertise = (type: string | Service, port?: number, txt?: { [k: string]: string }): Service => {
   const s = r.advertise(type as string, port!, txt);
-  if (s && !on && WLAN(STA_IF).isconnected()) link([]);
+  if (!on && WLAN(STA_IF).isconnected()) link([]);
   return s;
 };
 

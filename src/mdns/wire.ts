@@ -93,14 +93,8 @@ export function join(io: any, fn: Receiver, ch?: Channel): Promise<Channel> | vo
  *  length byte, as it must appear somewhere in any packet that carries the name (a
  *  compression pointer only points back at bytes already in the packet). Matches nothing
  *  for no names. */
-export function matcher(names: string[]): RegExp {
-  const a: string[] = [];
-  names.forEach((n) => {
-    n = n.split(".")[0];
-    add1(a, (String.fromCharCode(n.length) + n).replace(/[^a-z0-9]/g, (c) => "\\" + c));
-  });
-  return new RegExp(a.join("|") || "$^", "i");
-}
+export const matcher = (names: string[]): RegExp => new RegExp(names.map((n) => (n = n.split(".")[0], String.fromCharCode(n.length) + n)
+  .replace(/[^a-z0-9]/g, (c) => "\\" + c)).filter((x, i, a) => a.indexOf(x) == i).join("|") || "$^", "i");
 
 /** The fast path, run on every packet: false unless the packet (OPCODE and RCODE 0)
  *  holds a first label of ours anywhere, ASCII case-insensitively (§16). A rare false
