@@ -18,7 +18,8 @@ export function board(nativeMdns = false): void {
 board();
 // Other suites' fakes set CAMNET_BOARD too (test/socket-fake-platform.ts, wifi and
 // nativeMdns true): in a whole-suite run every test starts from this profile again.
-beforeEach(() => board());
+// (Outside mocha, as in the bench's responderCostUs, there is no beforeEach.)
+if (typeof beforeEach === "function") beforeEach(() => board());
 
 export class Clock {
   t = 1_000_000;
