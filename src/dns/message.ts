@@ -11,7 +11,7 @@
 // Names keep the case they arrived in; compare them case-insensitively (nameEquals, or
 // toLowerCase on both sides).
 //
-// Record data other than A/AAAA/names/TXT/raw is an object; RECORDS below lists each
+// Record data other than A/AAAA/names/TXT/raw is an object; fields() below lists each
 // type's fields in wire order, and one loop encodes and one decodes them all.
 //
 // Malformed input (RFC 1035 §4.1.4, protocols.md §2.3) throws an Error with code "EBADMSG":
@@ -74,24 +74,24 @@ export interface Header { id: number; flags: number; qd: number; an: number; ns:
 /** Each type's rdata: fields in wire order, each a kind letter and the field's name (none:
  *  the field is the whole data). N name, 2 16-bit, 4 32-bit, A IPv4, B IPv6 (these need
  *  rdata left), t TXT strings, b NSEC type bitmap, r raw bytes to the end. Other types are
- *  raw. (A table, not a string searched per record: mDNS parses many non-A records.) */
-const RECORDS: { [type: number]: string } = {
-  1: "A", 28: "B", 2: "N", 5: "N", 12: "N", 16: "t", 47: "Nnext btypes",
-  33: "2priority 2weight 2port Ntarget", 6: "Nmname Nrname 4serial 4refresh 4retry 4expire 4minimum",
+ *  raw. (A string searched per record, not a table: a table's properties would be JsVars
+ *  held for the board's life.) */
+const fields = (type: number): string[] => {
+  const t = "|1:A|28:B|2:N|5:N|12:N|16:t|47:Nnext btypes|33:2priority 2weight 2port Ntarget|6:Nmname Nrname 4serial 4refresh 4retry 4expire 4minimum|",
+    i = t.indexOf("|" + type + ":") + 1;
+  return (i ? t.substring(t.indexOf(":", i) + 1, t.indexOf("|", i)) : "r").split(" ");
 };
 const SECTIONS = "questions answers authorities additionals";
 
 /** Set when the last EBADMSG was "ends early" (tolerated under TC). */
 let short: any;
-/** EBADMSG: `what` is wrong at byte `at`; no `what`: the message ends early. */
-function bad(what: string | 0, at: number): Error {
+/** EBADMSG: `what` is wrong at byte `pos`; no `what`: the message ends early. Without `pos`:
+ *  EINVAL, data that cannot be encoded. */
+function bad(what: string | 0, pos?: number): Error {
   short = !what;
-  return codedError("EBADMSG", "malformed DNS message: " + (what || "past end") + " at byte " + at);
+  return pos! >= 0 ? codedError("EBADMSG", "malformed DNS message: " + (what || "past end") + " at byte " + pos)
+    : codedError("EINVAL", "cannot encode DNS message: " + what);
 }
-
-
-/** The octets of text name `s` on the wire (an escape is one octet). */
-const octets = (s: string): number => s.replace(/\\./g, "x").length + 2;
 
 // ---- parsing --------------------------------------------------------------------------
 // Espruino runs the source text itself: every call lexes the whole body of the function and
@@ -103,9 +103,7 @@ let after = 0;
 /** Names decoded in this message, by the wire offset they start at. */
 let cache: string[] = [];
 
-// (apart from name(): Espruino lexes a loop's whole body on every turn, taken or not)
 const escape = (l: string): string => l.replace(/[\\.]/g, (c) => "\\" + c);
-
 /** Reads the name at `o`; sets `after`. Pointers must point before the start of the label
  *  run being read, so every jump goes strictly backwards and the walk ends. */
 function name(b: Uint8Array, o: number): string {
@@ -132,7 +130,8 @@ function name(b: Uint8Array, o: number): string {
     o = run = c;
   }
   if (c !== 0) throw c ? bad("label type", o) : bad(0, o);
-  if (s.length > 253 && octets(s) > 255) throw bad("over 255 octets", st);
+  // (the octets on the wire: an escape is one, plus 2)
+  if (s.length > 253 && s.replace(/\\./g, "x").length > 253) throw bad("over 255 octets", st);
   after = end || o + 1;
   return cache[st] = s;
 }
@@ -182,33 +181,33 @@ export function readHeader(b: Uint8Array): Header {
 export function parseMessage(b: Uint8Array): Message {
   if (b.length < 12) throw bad("short header", b.length);
   const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3] }, l = SECTIONS.split(" ");
-  let o = 12, k: number, s = 0;
+  let o = 12, k: number, s = 0, n: string, t: number, c: number, e: number;
   for (cache = []; s < 4; s++) m[l[s]] = l[s] = [] as any;
   try {
-    for (s = 4; s < 12; s += 2) for (k = b[s] << 8 | b[s + 1]; k > 0; k--) o = record(b, o, l[s / 2 - 2] as any, s < 6);
+    // each question (s 4) or record at o into its list
+    for (s = 4; s < 12; s += 2) {
+      for (k = b[s] << 8 | b[s + 1]; k > 0; k--) {
+        n = name(b, o), t = b[after] << 8 | b[after + 1], c = b[after + 2] << 8 | b[after + 3];
+        o = after + (s < 6 ? 4 : 10);
+        e = s < 6 ? o : o + (b[o - 2] << 8 | b[o - 1]);
+        if (e > b.length) throw bad(0, o);
+        (l[s / 2 - 2] as any).push(s < 6 ? { name: n, type: t, qclass: c & 32767, qu: c > 32767 } : {
+          name: n, type: t, rclass: c & 32767, flush: c > 32767, ttl: (b[o - 6] << 24 | b[o - 5] << 16 | b[o - 4] << 8 | b[o - 3]) >>> 0,
+          data: t == 1 && e - o == 4 ? ipv4ToText(b, o) : rdata(b, o, e, t),
+        });
+        o = e;
+      }
+    }
   } catch (e) {
     if (!(short && m.flags & 512 /* TC */)) throw e;
   }
   return m;
 }
 
-/** Reads the question (`q`) or record at `o` into `list`; the offset after it. */
-function record(b: Uint8Array, o: number, list: any[], q: boolean): number {
-  const n = name(b, o), type = b[after] << 8 | b[after + 1], c = b[after + 2] << 8 | b[after + 3];
-  o = after + (q ? 4 : 10);
-  const e = q ? o : o + (b[o - 2] << 8 | b[o - 1]);
-  if (e > b.length) throw bad(0, o);
-  list.push(q ? { name: n, type, qclass: c & 32767, qu: c > 32767 } : {
-    name: n, type, rclass: c & 32767, flush: c > 32767, ttl: (b[o - 6] << 24 | b[o - 5] << 16 | b[o - 4] << 8 | b[o - 3]) >>> 0,
-    data: type == 1 && e - o == 4 ? ipv4ToText(b, o) : rdata(b, o, e, type),
-  });
-  return e;
-}
-
 /** The rdata of every type but a well-formed A. (Copies by new Uint8Array(subarray):
  *  Espruino's typed-array slice() gives an Array.) */
 function rdata(b: Uint8Array, o: number, e: number, type: number): RData {
-  const f = (RECORDS[type] || "r").split(" ");
+  const f = fields(type);
   let d: any = {}, i = 0, k: string, v: any, p: number, w: number, j: number;
   for (; i < f.length; i++) {
     k = f[i][0];
@@ -249,21 +248,27 @@ let at = 0;
 /** Compression dictionary: lowercased name suffix -> its offset. */
 let dict: { [suffix: string]: number } = {};
 
-/** Makes room for `n` more bytes. */
-function room(n: number): void {
-  if (at + n > out.length) {
-    const x = new Uint8Array(2 * (at + n));
+/** Writes `v`: a number as `n` big-endian bytes (0-4), or raw bytes (a Uint8Array, or a
+ *  byte string) with a length octet first if `n`. Always leaves room for 64 bytes more
+ *  (putName's longest label). */
+function put(v: any, n: number): void {
+  const l = v.length;
+  if (l >= 0) {
+    if (n) {
+      if (l > 255) throw bad("TXT string over 255 octets");
+      put(l, 1);
+    }
+    n = l;
+  }
+  if (at + n + 64 > out.length) {
+    const x = new Uint8Array(2 * (at + n + 64));
     x.set(out);
     out = x;
   }
+  if (!(l >= 0)) for (; n;) out[at++] = v >> 8 * --n;
+  else if (v.charCodeAt) for (let i = 0; i < n; i++) out[at++] = v.charCodeAt(i);
+  else out.set(v, at), at += n;
 }
-/** Writes `v` as `n` big-endian bytes (1, 2 or 4). */
-function put(v: number, n: number): void {
-  for (room(n); n;) out[at++] = v >> 8 * --n;
-}
-
-/** EINVAL for data that cannot be encoded. */
-const invalid = (what: string): Error => codedError("EINVAL", "cannot encode DNS message: " + what);
 
 /** Writes a text name, compressed against the names written before (case-insensitively,
  *  RFC 1035 §4.1.4); registers its suffixes for the names after it. */
@@ -271,14 +276,14 @@ function putName(text: string): void {
   let t = "" + text, i = 0, c: number, l = 0, k: string, x = 0;
   if (t.charCodeAt(t.length - 1) == 46 && t.charCodeAt(t.length - 2) != 92) t = t.slice(0, -1);
   const lower = t.toLowerCase();
-  if (t.length > 253 && octets(t) > 255) x = 256;
+  if (t.length > 253 && t.replace(/\\./g, "x").length > 253) x = 256;
   for (; i < t.length && x < 256; i++) {
     // at a label boundary: is the rest of the name already in the message?
     k = "." + lower.substring(i); // (not a key Object.prototype has: Espruino finds {}.constructor >= 0)
     if (dict[k] >= 0) return put(49152 | dict[k], 2);
     if (at < 16384) dict[k] = at;
     // (room for the longest label: a longer one is cut short by the array, and refused)
-    for (room(64), l = ++at; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
+    for (put(0, 0), l = ++at; i < t.length && (c = t.charCodeAt(i)) != 46; i++) {
       if (c == 92) c = t.charCodeAt(++i);
       x |= c;
       out[at++] = c;
@@ -286,13 +291,13 @@ function putName(text: string): void {
     if (at == l || at - l > 63) x = 256;
     out[l - 1] = at - l;
   }
-  if (x > 255) throw invalid("bad name " + t + ": labels of 1-63 octets up to 0xFF, at most 255 in all");
+  if (x > 255) throw bad("bad name " + t + ": labels of 1-63 octets up to 0xFF, at most 255 in all");
   put(0, 1);
 }
 
 /** Writes a question (`q`) or a record. */
 function putRecord(r: any, q: boolean): void {
-  const type = r.type, d = r.data, f = (RECORDS[type] || "r").split(" ");
+  const type = r.type, d = r.data, f = fields(type);
   let i = 0, j: number, k: string, v: any, l: number, n = 0;
   putName(r.name);
   put(type, 2);
@@ -306,10 +311,10 @@ function putRecord(r: any, q: boolean): void {
     if (k < "5") put(v, +k);
     else if (k == "N") putName(v);
     else if (k < "a") {
-      if (!(n = textToIp(v, k > "A") as any)) throw invalid("bad address " + v);
-      putBytes(n, 0);
+      if (!(n = textToIp(v, k > "A") as any)) throw bad("bad address " + v);
+      put(n, 0);
     } else if (k == "t") {
-      for (j = 0; j < v.length; j++) putBytes(v[j], 1);
+      for (j = 0; j < v.length; j++) put(v[j], 1);
       if (!j) put(0, 1); // RFC 6763 §6.1: never empty rdata
     } else if (k == "b") {
       v = v.slice().sort((x: number, y: number) => x - y);
@@ -319,25 +324,13 @@ function putRecord(r: any, q: boolean): void {
         for (; j < v.length && v[j] >> 8 == w; j++) m[n = v[j] >> 3 & 31] |= 128 >> (v[j] & 7);
         put(w, 1);
         put(++n, 1);
-        putBytes(m.subarray(0, n), 0);
+        put(m.subarray(0, n), 0);
       }
-    } else putBytes(v || [], 0);
+    } else put(v || [], 0);
   }
-  if ((i = at - l) > 65535) throw invalid("rdata over 65535 octets");
+  if ((i = at - l) > 65535) throw bad("rdata over 65535 octets");
   out[l - 2] = i >> 8;
   out[l - 1] = i;
-}
-
-/** Raw bytes (a Uint8Array, or a byte string), with a length octet first if `counted`. */
-function putBytes(v: any, counted: number): void {
-  const n = v.length;
-  if (counted) {
-    if (n > 255) throw invalid("TXT string over 255 octets");
-    put(n, 1);
-  }
-  room(n);
-  if (v.charCodeAt) for (let i = 0; i < n; i++) out[at++] = v.charCodeAt(i);
-  else out.set(v, at), at += n;
 }
 
 /** Encodes a message (absent sections are empty; id and flags default to 0), compressing
@@ -355,7 +348,7 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
     for (; s < 4; s++) put(all[s].length, 2);
     for (s = 0; s < 4; s++) for (i = 0; i < all[s].length; i++) putRecord(all[s][i], !s);
   } catch (e: any) {
-    throw e.code ? e : invalid(e.message || e);
+    throw e.code ? e : bad(e.message || e);
   }
   dict = {}; // (its keys would hold JsVars until the next encode)
   // (the buffer is dropped: `out` keeps only the copy, no more than the caller holds)
