@@ -26,7 +26,7 @@
 import { ipv4ToText, textToIp } from "../dns/ip";
 import { gaierror } from "./errors";
 import { ipv6Text, parseIpv4Lenient } from "./inet";
-import { findService } from "./services";
+import { getservbyname } from "./services";
 
 /** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
  *  A and AAAA addresses as text, in answer order. */
@@ -80,7 +80,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
     for (let t = 1; t < 4; t++) {
       const tr = t == 1 ? "tcp" : t == 2 ? "udp" : "", p = tr ? 11 * t - 5 : 0;
       if (ty && ty != t || pr && tr && pr != p) continue;
-      const n = named ? tr ? +(findService(s as string, tr) || [-1])[0] : -1 : (s as number) || 0;
+      const n = named ? tr ? getservbyname(s as string, tr, 1) : -1 : (s as number) || 0;
       if (ty || pr) { // one type asked for (or implied by the protocol): its service must exist
         if (s != null && (n < 0 || !tr)) fail("SERVICE", "no such service for type " + t);
         kinds.push([t, p || pr, n]);

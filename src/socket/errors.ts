@@ -5,12 +5,12 @@ import type { CodedError } from "../platform/types";
 import { codedError } from "../util/errors";
 import { constants } from "./constants";
 
-/** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError. */
+/** An errno-style error; with `errno` the message reads "[Errno 22] <message>" like OSError.
+ *  Without: an EAI_* code gets its Linux number, like Python's socket.gaierror (the EAI_*
+ *  constants are the errnos), e.g. "[Errno -2] no A record for cam.lan: check the name";
+ *  any other code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
 export const oserror = (code: string, message: string, errno?: number): CodedError =>
-  codedError(code, errno ? "[Errno " + errno + "] " + message : message, errno);
+  codedError(code, (errno = errno || constants[code]) ? "[Errno " + errno + "] " + message : message, errno);
 
-/** A name-resolution error like Python's socket.gaierror: `.code` the EAI name, `.errno`
- *  its Linux number, e.g. "[Errno -2] no A record for cam.lan: check the name". Any other
- *  code (ETIMEDOUT, ...) gives a plain coded error without an errno. */
-export const gaierror = (code: string, what: string): CodedError =>
-  oserror(code, what, constants[code]); // (the EAI_* constants are the errnos)
+/** A name-resolution error (oserror itself: one function kept for the board's life). */
+export const gaierror = oserror as (code: string, what: string) => CodedError;

@@ -6,10 +6,15 @@
 // Look-ups are case-sensitive, like glibc's.
 import { oserror } from "./errors";
 
-/** The table entry for a service name (or alias) or a port number over `proto` ("tcp",
- *  "udp", or any when absent), as its fields. None: undefined, or with `what` ENOENT
- *  "<what>/proto not found" as CPython words it. */
-export function findService(key: string | number, proto?: string, what?: string): string[] | undefined {
+/** socket.getservbyname("www") -> 80 and socket.getservbyport(80) -> "http" (a number first),
+ *  one function for both, over `proto` ("tcp", "udp", or any when absent); unknown: ENOENT
+ *  "service/proto not found" ("port/proto" for a port), or -1 with `soft` (getaddrinfo's
+ *  look-up); a port outside 0-65535: EINVAL "getservbyport: port must be 0-65535."
+ *  (OverflowError in CPython). */
+export function getservbyname(key: string | number, proto?: string, soft?: unknown): any {
+  const port = typeof key == "number";
+  if (port && !(key >= 0 && key <= 65535 && key % 1 == 0)) // (no whole number in 0-65535)
+    throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
   // "port transports name aliases...": transports t (tcp), u (udp) or tu (both). One string
   // split on each look-up, held only while one runs (not for the board's life).
   const all = ("7 tu echo,20 t ftp-data,21 t ftp,22 t ssh,23 t telnet,25 t smtp mail,53 tu domain,69 u tftp," +
@@ -17,23 +22,11 @@ export function findService(key: string | number, proto?: string, what?: string)
     "993 t imaps,995 t pop3s,1883 tu mqtt,5353 u mdns,8883 tu secure-mqtt").split(",");
   for (let i = 0; i < all.length; i++) {
     const f = all[i].split(" ");
-    if ((typeof key == "number" ? f[0] == key as any : f.indexOf(key) > 1) &&
-      (!proto || f[1].indexOf(({ tcp: "t", udp: "u" } as any)[proto]) >= 0)) return f;
+    if ((port ? f[0] == key as any : f.indexOf(key as string) > 1) &&
+      (!proto || f[1].indexOf(({ tcp: "t", udp: "u" } as any)[proto]) >= 0)) return port ? f[2] : +f[0];
   }
-  if (what) throw oserror("ENOENT", what + "/proto not found: " + key + (proto ? "/" + proto : ""));
-}
-
-
-/** socket.getservbyname("www") -> 80 and socket.getservbyport(80) -> "http" (a number first),
- *  one function for both; unknown: ENOENT "service/proto not found" ("port/proto" for a
- *  port); a port outside 0-65535: EINVAL "getservbyport: port must be 0-65535."
- *  (OverflowError in CPython). */
-export function getservbyname(key: string | number, proto?: string): any {
-  const port = typeof key == "number";
-  if (port && !(key >= 0 && key <= 65535 && key % 1 == 0)) // (no whole number in 0-65535)
-    throw oserror("EINVAL", "getservbyport: port must be 0-65535.");
-  const f = findService(key, proto, port ? "port" : "service")!;
-  return port ? f[2] : +f[0];
+  if (soft) return -1;
+  throw oserror("ENOENT", (port ? "port" : "service") + "/proto not found: " + key + (proto ? "/" + proto : ""));
 }
 export const getservbyport = getservbyname as (port: number, proto?: string) => string;
 
