@@ -14,8 +14,10 @@ export function ipv4ToText(bytes: Uint8Array, offset?: number): string {
   return bytes[o] + "." + bytes[o + 1] + "." + bytes[o + 2] + "." + bytes[o + 3];
 }
 
-/** Sixteen bytes at `offset` as RFC 5952 text. */
-export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
+/** Sixteen bytes at `offset` as RFC 5952 text; with `glibc` as glibc's inet_ntop writes
+ *  them: also "::1.2.3.4" for the (deprecated) IPv4-compatible form with a non-zero 7th
+ *  word, which CPython on Linux prints that way. */
+export function ipv6ToText(bytes: Uint8Array, offset?: number, glibc?: unknown): string {
   const o = offset! | 0;
   let s = "", i = 0, z: string;
   for (; i < 16; i += 2) s += ":" + (bytes[o + i] << 8 | bytes[o + i + 1]).toString(16);
@@ -26,7 +28,8 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number): string {
   for (s += ":x", i = 17; i > 4 && s.indexOf(z = ":0:0:0:0:0:0:0:0:".substring(0, i)) < 0; i -= 2);
   if (i > 4) s = s.replace(z!, "::");
   // drop the outer ":" of the first and last group (not of a "::"), and the "x"
-  return s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 3) != ":" ? 2 : 1));
+  s = s.substring(s.charAt(1) != ":" ? 1 : 0, s.length - (s.charAt(s.length - 3) != ":" ? 2 : 1));
+  return glibc && /^::\w+:\w+$/.test(s) ? "::" + ipv4ToText(bytes, o + 12) : s;
 }
 
 /** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` any IPv6 text to 16;

@@ -295,50 +295,12 @@ function putName(text: string): void {
   put(0, 1);
 }
 
-/** Writes a question (`q`) or a record. */
-function putRecord(r: any, q: boolean): void {
-  const type = r.type, d = r.data, f = fields(type);
-  let i = 0, j: number, k: string, v: any, l: number, n = 0;
-  putName(r.name);
-  put(type, 2);
-  put((r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0), 2);
-  if (q) return;
-  put(r.ttl, 4);
-  put(0, 2);
-  for (l = at; i < f.length; i++) {
-    k = f[i][0];
-    v = f[i][1] ? d[f[i].substring(1)] : d;
-    if (k < "5") put(v, +k);
-    else if (k == "N") putName(v);
-    else if (k < "a") {
-      if (!(n = textToIp(v, k > "A") as any)) throw bad("bad address " + v);
-      put(n, 0);
-    } else if (k == "t") {
-      for (j = 0; j < v.length; j++) put(v[j], 1);
-      if (!j) put(0, 1); // RFC 6763 §6.1: never empty rdata
-    } else if (k == "b") {
-      v = v.slice().sort((x: number, y: number) => x - y);
-      // one window per high byte of the types present (RFC 4034 §4.1.2)
-      for (j = 0; j < v.length;) {
-        const w = v[j] >> 8, m = new Uint8Array(32);
-        for (; j < v.length && v[j] >> 8 == w; j++) m[n = v[j] >> 3 & 31] |= 128 >> (v[j] & 7);
-        put(w, 1);
-        put(++n, 1);
-        put(m.subarray(0, n), 0);
-      }
-    } else put(v || [], 0);
-  }
-  if ((i = at - l) > 65535) throw bad("rdata over 65535 octets");
-  out[l - 2] = i >> 8;
-  out[l - 1] = i;
-}
-
 /** Encodes a message (absent sections are empty; id and flags default to 0), compressing
  *  names. Throws EINVAL for data that cannot be encoded (bad address text, label over 63
  *  octets, empty label, name over 255 octets, TXT string over 255 octets). */
 export function encodeMessage(m: Partial<Message>): Uint8Array {
   const all = SECTIONS.split(" ").map((k) => (m as any)[k] || []);
-  let i: number, s = 0;
+  let i: number, s = 0, r: any, d: any, f: string[], x: number, j: number, k: string, v: any, l: number, n: any, w: number, b: Uint8Array;
   at = 0;
   dict = {};
   out = new Uint8Array(512);
@@ -346,7 +308,44 @@ export function encodeMessage(m: Partial<Message>): Uint8Array {
     put(m.id || 0, 2);
     put(m.flags || 0, 2);
     for (; s < 4; s++) put(all[s].length, 2);
-    for (s = 0; s < 4; s++) for (i = 0; i < all[s].length; i++) putRecord(all[s][i], !s);
+    // each question (s 0) or record: name, type, class, then a record's TTL and rdata
+    for (s = 0; s < 4; s++) {
+      for (i = 0; i < all[s].length; i++) {
+        r = all[s][i];
+        putName(r.name);
+        put(r.type, 2);
+        put((r.qclass || r.rclass || 1) | (r.qu || r.flush ? 32768 : 0), 2);
+        if (!s) continue;
+        put(r.ttl, 4);
+        put(0, 2);
+        for (d = r.data, f = fields(r.type), n = x = 0, l = at; x < f.length; x++) {
+          k = f[x][0];
+          v = f[x][1] ? d[f[x].substring(1)] : d;
+          if (k < "5") put(v, +k);
+          else if (k == "N") putName(v);
+          else if (k < "a") {
+            if (!(n = textToIp(v, k > "A"))) throw bad("bad address " + v);
+            put(n, 0);
+          } else if (k == "t") {
+            for (j = 0; j < v.length; j++) put(v[j], 1);
+            if (!j) put(0, 1); // RFC 6763 §6.1: never empty rdata
+          } else if (k == "b") {
+            v = v.slice().sort((y: number, z: number) => y - z);
+            // one window per high byte of the types present (RFC 4034 §4.1.2)
+            for (j = 0; j < v.length;) {
+              w = v[j] >> 8, b = new Uint8Array(32);
+              for (; j < v.length && v[j] >> 8 == w; j++) b[n = v[j] >> 3 & 31] |= 128 >> (v[j] & 7);
+              put(w, 1);
+              put(++n, 1);
+              put(b.subarray(0, n), 0);
+            }
+          } else put(v || [], 0);
+        }
+        if ((x = at - l) > 65535) throw bad("rdata over 65535 octets");
+        out[l - 2] = x >> 8;
+        out[l - 1] = x;
+      }
+    }
   } catch (e: any) {
     throw e.code ? e : bad(e.message || e);
   }

@@ -55,7 +55,7 @@ export interface Ntp {
 type Failure = CodedError & { kiss?: string };
 
 /** An Error with `.code`; Kiss-o'-Death errors (EKOD) also carry `.kiss`. */
-const fail = (code: string, message: string, kiss?: string, e?: Failure): Failure => ((e = codedError(code, message)), (e.kiss = kiss), e);
+const fail = (code: string, message: string, kiss?: string): Failure => Object.assign(codedError(code, message), { kiss });
 
 export function createNtp(deps: NtpDeps): Ntp {
   // Addresses that sent a Kiss-o'-Death: k = the kiss code; not asked before u (local

@@ -22,7 +22,8 @@ export function timestampMs(b: Uint8Array, i: number, pivotMs: number): number {
   // Era 0 gives s - 2208988800 (seconds from 1900, the NTP epoch, to 1970); minus the
   // whole eras that bring it within 2^31 s of
   // the pivot (a half-way tie goes to the earlier era). Integers, exact in doubles.
-  return s || f ? ((s -= 2208988800) + f / TWO_32 - Math.round((s - pivotMs / 1000) / TWO_32) * TWO_32) * 1000 : 0;
+  // (literals, not TWO_32: a top-level constant the bundle keeps costs a JsVar for life)
+  return s || f ? ((s -= 2208988800) + f / 4294967296 - Math.round((s - pivotMs / 1000) / 4294967296) * 4294967296) * 1000 : 0;
 }
 
 /**

@@ -23,9 +23,9 @@
 // Numbers: AF_INET 2, AF_INET6 10; SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3; IPPROTO_TCP 6,
 // IPPROTO_UDP 17; AI_PASSIVE 1, AI_CANONNAME 2, AI_NUMERICHOST 4, AI_V4MAPPED 8, AI_ALL 16,
 // AI_ADDRCONFIG 32, AI_NUMERICSERV 1024 (constants.ts).
-import { ipv4ToText, textToIp } from "../dns/ip";
+import { ipv4ToText, ipv6ToText, textToIp } from "../dns/ip";
 import { gaierror } from "./errors";
-import { ipv6Text, parseIpv4Lenient } from "./inet";
+import { parseIpv4Lenient } from "./inet";
 import { getservbyname } from "./services";
 
 /** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
@@ -98,7 +98,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
       // a literal: IPv4 in inet_aton's syntax without trailing text ("127.1"), or IPv6
       const b4 = parseIpv4Lenient(host!, true), b6 = !b4 && host!.indexOf(":") >= 0 && textToIp(host!, 1);
       if (b4 || b6) {
-        let ip = b4 ? ipv4ToText(b4) : ipv6Text(b6 as Uint8Array), v4 = !!b4;
+        let ip = b4 ? ipv4ToText(b4) : ipv6ToText(b6 as Uint8Array, 0, 1), v4 = !!b4;
         if (f == 2 && /^::ffff:\d+\./.test(ip)) { // IPv4-mapped for AF_INET: the IPv4 address
           ip = ip.slice(7);
           v4 = true;

@@ -27,14 +27,6 @@ export function parseIpv4Lenient(text: string, exact?: boolean): Uint8Array | nu
   return out;
 }
 
-/** RFC 5952 text for 16 bytes, as glibc's inet_ntop writes it: also "::1.2.3.4" for the
- *  (deprecated) IPv4-compatible form with a non-zero 7th word, which CPython on Linux
- *  prints that way. */
-export function ipv6Text(b: Uint8Array): string {
-  const s = ipv6ToText(b);
-  return /^::\w+:\w+$/.test(s) ? "::" + ipv4ToText(b, 12) : s;
-}
-
 /**
  * inet_pton, inet_ntop, inet_aton and inet_ntoa in one function (one kept for the board's
  * life, not four), told apart by their arguments:
@@ -60,7 +52,7 @@ export function inet_pton(family: any, data?: any): any {
   }
   b = new Uint8Array(data);
   if (b.length != n) throw oserror("EINVAL", "invalid length of packed IP address string: " + b.length + " bytes, need " + n);
-  return n == 4 ? ipv4ToText(b) : ipv6Text(b);
+  return n == 4 ? ipv4ToText(b) : ipv6ToText(b, 0, 1);
 }
 
 export const inet_ntop = inet_pton as (family: number, packed: Uint8Array | number[]) => string;
