@@ -51,9 +51,9 @@ export interface Resolver {
  *  per look-up (after a cache miss), so they hold no RAM while the resolver is idle. */
 export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: ResolverIO["connectTcp"], now: () => number,
   randomBytes: ResolverIO["randomBytes"], servers: () => string[], error: ResolverIO["error"], hostByName?: ResolverIO["hostByName"]): Resolver {
-  // by "name/type": [expires (ms), the answer or the EAI code to fail with]
-  let cache: { [key: string]: [number, Answer | string] } = {};
-  const pending: { [key: string]: Promise<Answer> | undefined } = {};
+  // by "name/type": [expires (ms), the answer or the EAI code to fail with], or while a
+  // look-up runs [0, its promise]
+  let cache: { [key: string]: [number, any] } = {};
 
   /** A live cache entry's answer or failure, or a look-up of `name` after a cache miss
    *  (joining one in flight for the same name and type). The functions below are made per
@@ -62,7 +62,8 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
     const key = name.toLowerCase() + "/" + type, hit: any = cache[key];
     const failure = (code: string, name: string, ttl?: number): CodedError & { ttl?: number } =>
       Object.assign(error(code, name + (code > "EAI_G" ? ": no such DNS record" : code > "EAI_B" ? ": DNS failed" : ": no DNS answer from " + servers())), { ttl });
-    // a live answer, or a live failure (the EAI code: a string, no .data)
+    // a look-up in flight, a live answer, or a live failure (the EAI code: a string, no .data)
+    if (hit && !hit[0]) return hit[1];
     if (hit && hit[0] > now()) return hit[1].data ? Promise.resolve(hit[1]) : Promise.reject(failure(hit[1], name));
     const lower = (s: string): string => s.toLowerCase();
     /** TTLs with the top bit set count as 0 (RFC 2181 §8); capped at a day. */
@@ -175,7 +176,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
     });
 
     const done = (r: any, e?: any) => {
-      delete pending[key];
+      delete cache[key];
       if (r[1] > 0) {
         if (Object.keys(cache).length >= 32) cache = {};
         cache[key] = [now() + r[1] * 1000, e ? e.code : r[0]];
@@ -183,7 +184,7 @@ export function createResolver(openUdp: ResolverIO["openUdp"], connectTcp: Resol
       if (e) throw e;
       return r[0];
     };
-    return pending[key] || (pending[key] = resolve(name, type, []).then(done, (e) => done([0, e.ttl], e)));
+    return (cache[key] = [0, resolve(name, type, []).then(done, (e) => done([0, e.ttl], e))])[1];
   };
 
   return {
