@@ -325,6 +325,9 @@ export async function buildBundle(opts: BundleOptions): Promise<BundleResult> {
     // Internal property names end in "_" and become one or two letters: property names are
     // neither shortened by the minifier nor free on the board (each is a string in every object).
     mangleProps: /[A-Za-z0-9]_$/,
+    // Exported constants (TYPE_A, AF_INET...) of modules that import nothing become literals
+    // where they are used: stage 3 cannot (Babel has made them vars), and a var costs a JsVar.
+    minifySyntax: true,
   });
   const bundled = stage1.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
   const map1 = JSON.parse(stage1.outputFiles.find((f) => f.path.endsWith(".map"))!.text) as RawSourceMap;

@@ -24,9 +24,12 @@
 import { ipv4ToText, ipv6ToText, textToIp } from "./ip";
 import { codedError } from "../util/errors";
 
-export const TYPE_A = 1, TYPE_NS = 2, TYPE_CNAME = 5, TYPE_SOA = 6, TYPE_PTR = 12, TYPE_TXT = 16,
-  TYPE_AAAA = 28, TYPE_SRV = 33, TYPE_OPT = 41, TYPE_NSEC = 47, TYPE_ANY = 255, CLASS_IN = 1;
-export const FLAG_QR = 0x8000, FLAG_AA = 0x400, FLAG_TC = 0x200, FLAG_RD = 0x100, FLAG_RA = 0x80;
+// (in a module of their own, which imports nothing: the build writes them as literals
+// where they are used, so none is a var kept for the board's life)
+export {
+  TYPE_A, TYPE_NS, TYPE_CNAME, TYPE_SOA, TYPE_PTR, TYPE_TXT, TYPE_AAAA, TYPE_SRV, TYPE_OPT, TYPE_NSEC, TYPE_ANY, CLASS_IN,
+  FLAG_QR, FLAG_AA, FLAG_TC, FLAG_RD, FLAG_RA,
+} from "./constants";
 
 /** RCODE (RFC 1035 §4.1.1): 0 NOERROR, 1 FORMERR, 2 SERVFAIL, 3 NXDOMAIN, 4 NOTIMP, 5 REFUSED. */
 export function rcode(flags: number): number { return flags & 15; }
