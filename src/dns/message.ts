@@ -84,7 +84,6 @@ const fields = (type: number): string[] => {
     i = t.indexOf("|" + type + ":") + 1;
   return (i ? t.substring(t.indexOf(":", i) + 1, t.indexOf("|", i)) : "r").split(" ");
 };
-const SECTIONS = "questions answers authorities additionals";
 
 /** Set when the last EBADMSG was "ends early" (tolerated under TC). */
 let short: any;
@@ -183,7 +182,7 @@ export function readHeader(b: Uint8Array): Header {
 /** Decodes a whole message; throws EBADMSG (see the top of this file). */
 export function parseMessage(b: Uint8Array): Message {
   if (b.length < 12) throw bad("short header", b.length);
-  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3] }, l = SECTIONS.split(" ");
+  const m: any = { id: b[0] << 8 | b[1], flags: b[2] << 8 | b[3] }, l = "questions answers authorities additionals".split(" ");
   let o = 12, k: number, s = 0, n: string, t: number, c: number, e: number;
   for (cache = []; s < 4; s++) m[l[s]] = l[s] = [] as any;
   try {
@@ -302,7 +301,7 @@ function putName(text: string): void {
  *  names. Throws EINVAL for data that cannot be encoded (bad address text, label over 63
  *  octets, empty label, name over 255 octets, TXT string over 255 octets). */
 export function encodeMessage(m: Partial<Message>): Uint8Array {
-  const all = SECTIONS.split(" ").map((k) => (m as any)[k] || []);
+  const all = "questions answers authorities additionals".split(" ").map((k) => (m as any)[k] || []);
   let i: number, s = 0, r: any, d: any, f: string[], x: number, j: number, k: string, v: any, l: number, n: any, w: number, b: Uint8Array;
   at = 0;
   dict = {};

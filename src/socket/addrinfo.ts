@@ -24,7 +24,7 @@
 // IPPROTO_UDP 17; AI_PASSIVE 1, AI_CANONNAME 2, AI_NUMERICHOST 4, AI_V4MAPPED 8, AI_ALL 16,
 // AI_ADDRCONFIG 32, AI_NUMERICSERV 1024 (constants.ts).
 import { ipv4ToText, ipv6ToText, textToIp } from "../dns/ip";
-import { gaierror } from "./errors";
+import { oserror as gaierror } from "./errors";
 import { parseIpv4Lenient } from "./inet";
 import { getservbyname } from "./services";
 

@@ -7,10 +7,11 @@ import { dnsServers, hostname } from "../network/index";
 import { connectTcp, hostByName, ifconfig, now, openUdp, randomBytes } from "../platform/index";
 import { addrinfo, fqdn, hostbynameEx } from "./addrinfo";
 import type { AddrInfo, Resolved } from "./addrinfo";
-import { gaierror } from "./errors";
+import { oserror } from "./errors";
 
-// gaierror gives EAI_* codes their errno and leaves others (ETIMEDOUT...) plain coded errors
-export const resolver = createResolver(openUdp, connectTcp, now, randomBytes, dnsServers, gaierror, hostByName);
+// gaierror (oserror itself) gives EAI_* codes their errno and leaves others (ETIMEDOUT...)
+// plain coded errors
+export const resolver = createResolver(openUdp, connectTcp, now, randomBytes, dnsServers, oserror, hostByName);
 
 /** Where `.local` names go (RFC 6762 §3): the mdns module (always in the bundle) installs
  *  its querier here; they never go to unicast DNS. */
