@@ -43,10 +43,14 @@ function lookup(name: string, v4: boolean, v6: boolean): Promise<Found> {
 }
 
 /** CPython's getaddrinfo: a list of [family, type, proto, canonname, sockaddr]. */
-export const getaddrinfo = (host: string | null, port: number | string | null, family?: number,
-  type?: number, proto?: number, flags?: number): Promise<AddrInfo[]> =>
+// (its arguments passed on as they came: named parameters would cost a JsVar each, for life)
+export const getaddrinfo = function (): Promise<AddrInfo[]> {
+  const a: any[] = [].slice.call(arguments, 0, 6);
   // the Linux build's interface is up before we start; on Wi-Fi boards, once joined
-  addrinfo(host, port, family, type, proto, flags, { v4_: !CAMNET_BOARD.capabilities.wifi || ifconfig().ip != "0.0.0.0", v6_: CAMNET_BOARD.capabilities.ipv6 }, lookup);
+  a[6] = { v4_: !CAMNET_BOARD.capabilities.wifi || ifconfig().ip != "0.0.0.0", v6_: CAMNET_BOARD.capabilities.ipv6 };
+  a[7] = lookup;
+  return (addrinfo as any).apply(0, a);
+} as (host: string | null, port: number | string | null, family?: number, type?: number, proto?: number, flags?: number) => Promise<AddrInfo[]>;
 
 /** The board's host name. A function of its own, not network.hostname itself: an argument
  *  given by mistake must not rename the board (CPython's takes none). */
