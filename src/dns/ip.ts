@@ -32,16 +32,36 @@ export function ipv6ToText(bytes: Uint8Array, offset?: number, glibc?: unknown):
   return glibc && /^::\w+:\w+$/.test(s) ? "::" + ipv4ToText(bytes, o + 12) : s;
 }
 
-/** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` any IPv6 text to 16;
- *  null when `text` is not such an address. */
+/** Text -> bytes: a strict dotted quad to 4 bytes, or with `six` (1 or true) any IPv6 text
+ *  to 16, or with `six` 2 or 3 glibc's lenient IPv4 syntax to 4 (below); null when `text`
+ *  is not such an address. */
 export function textToIp(text: string, six?: unknown): Uint8Array | null {
-  let t = "" + text, i = t.lastIndexOf(":"), v: any, b: Uint8Array | null;
-  const out = new Uint8Array(six ? 16 : 4);
+  let t = "" + text, i = t.lastIndexOf(":"), v: any, b: Uint8Array | null, w = 0, r: number, x: number;
+  const out = new Uint8Array(six == 1 ? 16 : 4);
   if (!six) {
     v = t.split(".");
     if (v.length != 4) return null;
     // String(n) === part rejects "", " 1", "01", "1e2", "0x1", "+1"; the stored byte "-1", "1.5", "256"
     for (i = 0; i < 4; i++) if ("" + (out[i] = +v[i]) !== v[i] || out[i] != v[i]) return null;
+    return out;
+  }
+  if ((six as number) > 1) {
+    // `six` 2 or 3: glibc's inet_aton syntax (socket.inet_aton, getaddrinfo; here, not in
+    // a function of its own, which would cost JsVars for life): one to four parts
+    // separated by dots, each a C number (0x hex, leading-0 octal, decimal); the last part
+    // fills the remaining bytes ("127.1" = 127.0.0.1, "1.16777215" = 1.255.255.255). glibc
+    // stops at the first white space ("1.2.3.4 x" is 1.2.3.4); 3 (getaddrinfo's
+    // inet_aton_exact) refuses anything after the number.
+    v = ((six as number) > 2 ? t : t.split(/\s/)[0]).split(".");
+    for (i = 0; i < v.length; i++) {
+      // every part but the last is one byte; the last fills what is left (4, 3, 2 or 1 bytes)
+      r = i < v.length - 1 ? 256 : [4294967296, 16777216, 65536, 256][i];
+      // (each alternative anchored: Espruino ignores a "$" after a group of alternatives;
+      // a fifth part finds r undefined)
+      if (!/^0x[0-9a-f]+$|^0[0-7]*$|^[1-9][0-9]*$/i.test(v[i]) || !((x = parseInt(v[i], /x/i.test(v[i]) ? 16 : v[i][0] == "0" ? 8 : 10)) < r)) return null;
+      w = w * r + x;
+    }
+    for (i = 4; i--; w = Math.floor(w / 256)) out[i] = w % 256;
     return out;
   }
   // a trailing dotted quad becomes two groups; then "::" stands for the missing zero groups

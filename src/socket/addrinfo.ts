@@ -25,7 +25,6 @@
 // AI_ADDRCONFIG 32, AI_NUMERICSERV 1024 (constants.ts).
 import { ipv4ToText, ipv6ToText, textToIp } from "../dns/ip";
 import { oserror as gaierror } from "./errors";
-import { parseIpv4Lenient } from "./inet";
 import { getservbyname } from "./services";
 
 /** What a look-up found: the canonical name (the end of the CNAME chain, or "") and the
@@ -96,7 +95,7 @@ export function addrinfo(host: string | null, port: number | string | null, fami
       r = { canonname: "", v4: f == 10 ? [] : [fl & 1 ? "0.0.0.0" : "127.0.0.1"], v6: [fl & 1 ? "::" : "::1"] };
     } else {
       // a literal: IPv4 in inet_aton's syntax without trailing text ("127.1"), or IPv6
-      const b4 = parseIpv4Lenient(host!, true), b6 = !b4 && host!.indexOf(":") >= 0 && textToIp(host!, 1);
+      const b4 = textToIp(host!, 3), b6 = !b4 && host!.indexOf(":") >= 0 && textToIp(host!, 1);
       if (b4 || b6) {
         let ip = b4 ? ipv4ToText(b4) : ipv6ToText(b6 as Uint8Array, 0, 1), v4 = !!b4;
         if (f == 2 && /^::ffff:\d+\./.test(ip)) { // IPv4-mapped for AF_INET: the IPv4 address
